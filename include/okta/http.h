@@ -1,0 +1,78 @@
+/*
+ * One HTTPS request/response with Okta over a libcurl handle that lives as
+ * long as the PAM handle (DESIGN section 6): TLS verified, no redirects,
+ * explicit proxy, response cap, bounded time, retries with jittered
+ * backoff and X-Rate-Limit-Reset.
+ */
+#ifndef OKTA_HTTP_H
+#define OKTA_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "okta/config.h"
+#include "okta/result.h"
+
+#define OKTA_RESPONSE_MAX (1024 * 1024)
+#define OKTA_USER_AGENT "pam_okta_session/" PACKAGE_VERSION
+
+/* A libcurl easy handle and the connections it keeps open. */
+struct okta_conn;
+
+struct okta_conn *okta_conn_new(void);
+void okta_conn_free(struct okta_conn *conn);
+
+/* The budget for one PAM call: created at the start of each call. */
+struct okta_client {
+    struct okta_conn *conn;
+    const struct okta_config *cfg;
+    long budget_ms;     /* network time left in this PAM call */
+    const char *forwarded_for; /* X-Forwarded-For value or NULL */
+};
+
+void okta_client_init(struct okta_client *c, struct okta_conn *conn,
+                      const struct okta_config *cfg);
+
+enum okta_method { OKTA_GET, OKTA_POST, OKTA_DELETE };
+
+/* When a failed request may be sent again. */
+enum okta_retry {
+    OKTA_RETRY_IDEMPOTENT, /* GET, DELETE, refresh: after any transient failure */
+    OKTA_RETRY_UNSENT,     /* credentials: only if never sent, or 429 */
+};
+
+struct okta_response {
+    long status;
+    char *body;        /* owned; wiped on free; NUL-terminated */
+    size_t len;
+    char request_id[OKTA_REQUEST_ID_MAX];
+    long rate_limit;      /* -1 when absent */
+    long rate_remaining;  /* -1 when absent */
+    long rate_reset;      /* smallest X-Rate-Limit-Reset, -1 when absent */
+    long date;            /* Date header as epoch seconds, -1 when absent */
+    bool oversized;
+};
+
+void okta_response_free(struct okta_response *r);
+
+/*
+ * Sends method path (relative to org_url, or an absolute URL that must lie
+ * under org_url) with an optional JSON body.  A body-less POST sends
+ * Content-Length: 0.  On transport failure, 5xx or 429 after the retries
+ * allowed, returns OKTA_ERR_UNREACHABLE; TLS failures and redirects give
+ * OKTA_ERR_HOSTILE.  Any HTTP status is OKTA_OK here: the caller maps it.
+ */
+enum okta_status okta_http_request(struct okta_client *c, enum okta_method method,
+                                   const char *path, const char *body, size_t body_len,
+                                   enum okta_retry retry, struct okta_response *resp,
+                                   struct okta_result *res);
+
+/* Reads Okta's error object from a response into res (code, id, summary). */
+void okta_http_read_error(const struct okta_response *resp, struct okta_result *res);
+
+/* Pure helpers, unit-tested. */
+long okta_http_backoff_ms(int attempt, unsigned int random_value);
+long okta_http_rate_limit_wait_ms(long reset_epoch, long date_epoch);
+
+#endif

@@ -1,0 +1,665 @@
+/*
+ * Configuration: every key is one row of the table below, and one parser
+ * serves the file and the module arguments (DESIGN section 3).  Nothing is
+ * silently ignored or clamped: every problem is an error naming the key.
+ */
+#include "config.h"
+
+#include "okta/config.h"
+#include "okta/secret.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum opt_type {
+    T_STRING,   /* free text (prompts, format) */
+    T_PATH,     /* absolute path */
+    T_SECRET,   /* free text, config file only */
+    T_URL,      /* https origin */
+    T_PROXY,    /* http(s):// proxy URL */
+    T_BOOL,
+    T_LONG,
+    T_TOKEN_SOURCE,
+    T_FAILMODE,
+    T_FACTORS,
+    T_CONFIG,   /* config=PATH: arguments only, handled before the file */
+};
+
+struct opt_def {
+    const char *key;
+    enum opt_type type;
+    size_t offset;
+    long min, max;
+};
+
+#define OPT(k, t) { #k, t, offsetof(struct okta_config, k), 0, 0 }
+#define OPT_RANGE(k, lo, hi) { #k, T_LONG, offsetof(struct okta_config, k), lo, hi }
+
+static const struct opt_def options[] = {
+    { "config", T_CONFIG, offsetof(struct okta_config, config_path), 0, 0 },
+    OPT(org_url, T_URL),
+    OPT(api_token, T_SECRET),
+    OPT(api_token_file, T_PATH),
+    OPT(token_source, T_TOKEN_SOURCE),
+    OPT(login_format, T_STRING),
+    OPT(password_prompt, T_STRING),
+    OPT(token_prompt, T_STRING),
+    OPT(use_first_pass, T_BOOL),
+    OPT(try_first_pass, T_BOOL),
+    { "factors", T_FACTORS, 0, 0, 0 },
+    OPT_RANGE(push_timeout, 5, 600),
+    OPT(require_mfa, T_BOOL),
+    OPT_RANGE(minimum_uid, 0, 4294967294L),
+    OPT_RANGE(timeout, 1, 300),
+    OPT_RANGE(connect_timeout, 1, 60),
+    OPT_RANGE(retries, 0, 10),
+    OPT(ca_file, T_PATH),
+    OPT(ca_path, T_PATH),
+    OPT(proxy, T_PROXY),
+    OPT(failmode, T_FAILMODE),
+    OPT(check_account, T_BOOL),
+    OPT(refresh_on_open, T_BOOL),
+    OPT(end_on_close, T_BOOL),
+    OPT(export_env, T_BOOL),
+    OPT(forward_client_ip, T_BOOL),
+    OPT(debug, T_BOOL),
+};
+
+static const char *const factor_names[] = {
+    [OKTA_FACTOR_PUSH] = "push",
+    [OKTA_FACTOR_TOTP] = "totp",
+    [OKTA_FACTOR_SMS] = "sms",
+    [OKTA_FACTOR_CALL] = "call",
+};
+
+const char *okta_factor_name(enum okta_factor f)
+{
+    return (size_t)f < sizeof(factor_names) / sizeof(factor_names[0]) ? factor_names[f] : "?";
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void okta_config_init(struct okta_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->token_source = OKTA_TOKEN_AUTHN;
+    cfg->factors[0] = OKTA_FACTOR_PUSH;
+    cfg->factors[1] = OKTA_FACTOR_TOTP;
+    cfg->factors[2] = OKTA_FACTOR_SMS;
+    cfg->n_factors = 3;
+    cfg->push_timeout = 60;
+    cfg->timeout = 10;
+    cfg->connect_timeout = 3;
+    cfg->retries = 2;
+    cfg->failmode = OKTA_FAIL_SECURE;
+    cfg->check_account = true;
+    cfg->refresh_on_open = true;
+    cfg->end_on_close = true;
+}
+
+void okta_config_free(struct okta_config *cfg)
+{
+    char **strings[] = {
+        &cfg->config_path, &cfg->org_url, &cfg->api_token_file, &cfg->login_format,
+        &cfg->password_prompt, &cfg->token_prompt, &cfg->ca_file, &cfg->ca_path, &cfg->proxy,
+    };
+
+    okta_secret_clear(&cfg->api_token);
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        free(*strings[i]);
+        *strings[i] = NULL;
+    }
+}
+
+static bool has_control_chars(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+int okta_validate_org_url(const char *url, char *err, size_t errlen)
+{
+    const char *host, *p;
+    size_t hostlen;
+
+    if (strncmp(url, "https://", 8) != 0)
+        return fail(err, errlen, "org_url: must start with https://");
+    host = url + 8;
+    if (strlen(url) > 255)
+        return fail(err, errlen, "org_url: longer than 255 characters");
+    if (strpbrk(host, "@?#") != NULL)
+        return fail(err, errlen, "org_url: userinfo, query and fragment are not allowed");
+    if (*host == '[') {
+        p = strchr(host, ']');
+        if (p == NULL)
+            return fail(err, errlen, "org_url: unterminated IPv6 address");
+        for (const char *q = host + 1; q < p; q++)
+            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+                return fail(err, errlen, "org_url: bad IPv6 address");
+        p++;
+    } else {
+        for (p = host; *p != '\0' && *p != ':' && *p != '/'; p++)
+            if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+                return fail(err, errlen, "org_url: bad character in host name");
+    }
+    hostlen = (size_t)(p - host);
+    if (hostlen == 0)
+        return fail(err, errlen, "org_url: missing host");
+    if (*p == ':') {
+        char *end;
+        long port;
+        errno = 0;
+        if (!isdigit((unsigned char)p[1]))
+            return fail(err, errlen, "org_url: bad port");
+        port = strtol(p + 1, &end, 10);
+        if (errno != 0 || port < 1 || port > 65535)
+            return fail(err, errlen, "org_url: bad port");
+        p = end;
+    }
+    if (*p == '/' && p[1] == '\0')
+        return 0;
+    if (*p != '\0')
+        return fail(err, errlen, "org_url: must be an origin without a path");
+    return 0;
+}
+
+bool okta_session_id_valid(const char *id)
+{
+    size_t n = 0;
+
+    if (id == NULL)
+        return false;
+    for (; id[n] != '\0'; n++) {
+        if (n >= 128)
+            return false;
+        if (!isalnum((unsigned char)id[n]) && id[n] != '_' && id[n] != '-')
+            return false;
+    }
+    return n > 0;
+}
+
+#define OKTA_LOGIN_MAX 256
+
+char *okta_format_login(const char *format, const char *user)
+{
+    char out[OKTA_LOGIN_MAX + 1];
+    size_t o = 0, ulen = strlen(user);
+
+    for (const char *p = format; *p != '\0'; p++) {
+        const char *piece = p;
+        size_t n = 1;
+        if (*p == '%') {
+            p++;
+            if (*p == 'u') {
+                piece = user;
+                n = ulen;
+            } else if (*p == '%') {
+                piece = "%";
+            } else {
+                return NULL;
+            }
+        }
+        if (o + n > OKTA_LOGIN_MAX)
+            return NULL;
+        memcpy(out + o, piece, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o == 0 ? NULL : strdup(out);
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = { "yes", "true", "on", "1" };
+    static const char *const no[] = { "no", "false", "off", "0" };
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_factors(struct okta_config *cfg, const char *v, char *err, size_t errlen)
+{
+    enum okta_factor list[OKTA_MAX_FACTORS];
+    size_t n = 0;
+    const char *p = v;
+
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        bool known = false;
+        for (size_t f = 0; f < sizeof(factor_names) / sizeof(factor_names[0]); f++) {
+            if (strlen(factor_names[f]) == len && strncmp(p, factor_names[f], len) == 0) {
+                for (size_t i = 0; i < n; i++)
+                    if (list[i] == (enum okta_factor)f)
+                        return fail(err, errlen, "factors: '%s' is listed twice", factor_names[f]);
+                if (n >= OKTA_MAX_FACTORS)
+                    return fail(err, errlen, "factors: too many entries");
+                list[n++] = (enum okta_factor)f;
+                known = true;
+                break;
+            }
+        }
+        if (!known)
+            return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, sms, call)",
+                        (int)(len > 32 ? 32 : len), p);
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (*p == '\0')
+                return fail(err, errlen, "factors: empty entry");
+        }
+    }
+    if (n == 0)
+        return fail(err, errlen, "factors: empty list");
+    memcpy(cfg->factors, list, n * sizeof(list[0]));
+    cfg->n_factors = n;
+    return 0;
+}
+
+static int set_string(char **slot, const char *v, bool secret)
+{
+    char *copy = secret ? okta_secret_strdup(v) : strdup(v);
+
+    if (copy == NULL)
+        return -1;
+    if (secret)
+        okta_secret_free(*slot);
+    else
+        free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int okta_config_apply(struct okta_config *cfg, const char *key, const char *value,
+                      enum okta_config_source src, char *err, size_t errlen)
+{
+    const struct opt_def *opt = NULL;
+    char *base = (char *)cfg;
+
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        if (strcmp(options[i].key, key) == 0) {
+            opt = &options[i];
+            break;
+        }
+    }
+    if (opt == NULL)
+        return fail(err, errlen, "unknown key '%.64s'", key);
+    if (value == NULL && opt->type != T_BOOL)
+        return fail(err, errlen, "%s: a value is required", key);
+    if (value != NULL && strlen(value) > OKTA_VALUE_MAX)
+        return fail(err, errlen, "%s: value longer than %d bytes", key, OKTA_VALUE_MAX);
+    if (value != NULL && has_control_chars(value))
+        return fail(err, errlen, "%s: value contains control characters", key);
+
+    switch (opt->type) {
+    case T_CONFIG:
+        if (src != OKTA_SRC_ARGUMENT)
+            return fail(err, errlen, "config: only valid as a module argument");
+        if (value[0] != '/')
+            return fail(err, errlen, "config: must be an absolute path");
+        return set_string((char **)(base + opt->offset), value, false);
+    case T_SECRET:
+        if (src != OKTA_SRC_FILE)
+            return fail(err, errlen, "%s: not allowed as a module argument "
+                        "(/etc/pam.d is world-readable); use the config file or api_token_file", key);
+        if (value[0] == '\0' || strchr(value, ' ') != NULL)
+            return fail(err, errlen, "%s: must be a non-empty token without spaces", key);
+        return set_string((char **)(base + opt->offset), value, true);
+    case T_STRING:
+        if (strcmp(key, "login_format") == 0) {
+            char *probe = okta_format_login(value, "user");
+            if (probe == NULL)
+                return fail(err, errlen, "login_format: only %%u and %%%% are allowed, "
+                            "and the result must be 1-256 bytes");
+            free(probe);
+        }
+        if (value[0] == '\0')
+            return fail(err, errlen, "%s: must not be empty", key);
+        return set_string((char **)(base + opt->offset), value, false);
+    case T_PATH:
+        if (value[0] != '/')
+            return fail(err, errlen, "%s: must be an absolute path", key);
+        return set_string((char **)(base + opt->offset), value, false);
+    case T_URL: {
+        char *copy;
+        size_t len;
+        if (okta_validate_org_url(value, err, errlen) != 0)
+            return -1;
+        copy = strdup(value);
+        if (copy == NULL)
+            return fail(err, errlen, "%s: out of memory", key);
+        len = strlen(copy);
+        if (len > 0 && copy[len - 1] == '/')
+            copy[len - 1] = '\0';
+        free(cfg->org_url);
+        cfg->org_url = copy;
+        return 0;
+    }
+    case T_PROXY:
+        if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+            return fail(err, errlen, "proxy: must be an http:// or https:// URL");
+        if (strpbrk(value, " \"") != NULL)
+            return fail(err, errlen, "proxy: bad character");
+        return set_string((char **)(base + opt->offset), value, false);
+    case T_BOOL: {
+        bool b = true;
+        if (value != NULL && parse_bool(value, &b) != 0)
+            return fail(err, errlen, "%s: '%.32s' is not a boolean (yes/no)", key, value);
+        *(bool *)(base + opt->offset) = b;
+        return 0;
+    }
+    case T_LONG: {
+        char *end;
+        long v;
+        errno = 0;
+        if (!isdigit((unsigned char)value[0]))
+            return fail(err, errlen, "%s: '%.32s' is not a number", key, value);
+        v = strtol(value, &end, 10);
+        if (*end != '\0')
+            return fail(err, errlen, "%s: '%.32s' is not a number", key, value);
+        if (errno == ERANGE || v < opt->min || v > opt->max)
+            return fail(err, errlen, "%s: %.32s is out of range %ld-%ld", key, value, opt->min,
+                        opt->max);
+        *(long *)(base + opt->offset) = v;
+        return 0;
+    }
+    case T_TOKEN_SOURCE:
+        if (strcmp(value, "authn") == 0)
+            cfg->token_source = OKTA_TOKEN_AUTHN;
+        else if (strcmp(value, "prompt") == 0)
+            cfg->token_source = OKTA_TOKEN_PROMPT;
+        else
+            return fail(err, errlen, "token_source: '%.32s' is not authn or prompt", value);
+        return 0;
+    case T_FAILMODE:
+        if (strcmp(value, "secure") == 0)
+            cfg->failmode = OKTA_FAIL_SECURE;
+        else if (strcmp(value, "safe") == 0)
+            cfg->failmode = OKTA_FAIL_SAFE;
+        else
+            return fail(err, errlen, "failmode: '%.32s' is not secure or safe", value);
+        return 0;
+    case T_FACTORS:
+        return parse_factors(cfg, value, err, errlen);
+    }
+    return fail(err, errlen, "%s: internal error", key);
+}
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len,
+                           const char *path, char *err, size_t errlen)
+{
+    char line[OKTA_VALUE_MAX + 128];
+    size_t pos = 0;
+    unsigned lineno = 0;
+
+    while (pos < len) {
+        size_t n = 0;
+        char *key, *value, *eq;
+        char inner[OKTA_CONFIG_ERR_MAX];
+
+        lineno++;
+        while (pos < len && text[pos] != '\n') {
+            if (text[pos] == '\0')
+                return fail(err, errlen, "%s line %u: NUL byte", path, lineno);
+            if (n + 1 >= sizeof(line)) {
+                okta_wipe(line, sizeof(line));
+                return fail(err, errlen, "%s line %u: line too long", path, lineno);
+            }
+            line[n++] = text[pos++];
+        }
+        pos++; /* the newline */
+        line[n] = '\0';
+        key = trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        eq = strchr(key, '=');
+        value = NULL;
+        if (eq != NULL) {
+            *eq = '\0';
+            value = trim(eq + 1);
+            key = trim(key);
+            /* Quotes keep leading/trailing spaces, e.g. a prompt "Password: ". */
+            size_t vl = strlen(value);
+            if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+                value[vl - 1] = '\0';
+                value++;
+            }
+        }
+        if (okta_config_apply(cfg, key, value, OKTA_SRC_FILE, inner, sizeof(inner)) != 0) {
+            okta_wipe(line, sizeof(line));
+            return fail(err, errlen, "%s line %u: %s", path, lineno, inner);
+        }
+    }
+    okta_wipe(line, sizeof(line));
+    return 0;
+}
+
+static char *read_checked(const char *path, size_t max_bytes, bool must_be_private,
+                          mode_t *mode_out, bool *missing, char *err, size_t errlen)
+{
+    struct stat st;
+    char *buf;
+    size_t got = 0;
+    int fd;
+
+    if (missing != NULL)
+        *missing = false;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT && missing != NULL)
+            *missing = true;
+        if (errno == ELOOP)
+            fail(err, errlen, "%s: is a symbolic link", path);
+        else
+            fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0) {
+        fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        goto bad;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail(err, errlen, "%s: not a regular file", path);
+        goto bad;
+    }
+    if (st.st_uid != OKTA_CONFIG_OWNER) {
+        fail(err, errlen, "%s: not owned by root", path);
+        goto bad;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        fail(err, errlen, "%s: writable by group or other", path);
+        goto bad;
+    }
+    if (must_be_private && (st.st_mode & (S_IRGRP | S_IROTH))) {
+        fail(err, errlen, "%s: holds a secret but is readable by group or other", path);
+        goto bad;
+    }
+    if ((size_t)st.st_size > max_bytes) {
+        fail(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
+        goto bad;
+    }
+    buf = malloc(max_bytes + 1);
+    if (buf == NULL) {
+        fail(err, errlen, "%s: out of memory", path);
+        goto bad;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + got, max_bytes + 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fail(err, errlen, "%s: read error: %s", path, strerror(errno));
+            okta_wipe(buf, got);
+            free(buf);
+            goto bad;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+        if (got > max_bytes) {
+            fail(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
+            okta_wipe(buf, got);
+            free(buf);
+            goto bad;
+        }
+    }
+    close(fd);
+    buf[got] = '\0';
+    if (mode_out != NULL)
+        *mode_out = st.st_mode;
+    return buf;
+bad:
+    close(fd);
+    return NULL;
+}
+
+char *okta_read_root_file(const char *path, size_t max_bytes, bool must_be_private, char *err,
+                          size_t errlen)
+{
+    return read_checked(path, max_bytes, must_be_private, NULL, NULL, err, errlen);
+}
+
+static int load_token_file(struct okta_config *cfg, char *err, size_t errlen)
+{
+    char *text = okta_read_root_file(cfg->api_token_file, OKTA_SECRET_FILE_MAX_BYTES, true, err,
+                                     errlen);
+    size_t total, len;
+    char *tok;
+    int rc = 0;
+
+    if (text == NULL)
+        return -1;
+    total = strlen(text);
+    tok = text + strspn(text, " \t\r\n");
+    len = strcspn(tok, " \t\r\n");
+    if (tok[len + strspn(tok + len, " \t\r\n")] != '\0')
+        rc = fail(err, errlen, "api_token_file: must hold one token on one line");
+    else if (len == 0)
+        rc = fail(err, errlen, "api_token_file: %s is empty", cfg->api_token_file);
+    else if (len > OKTA_VALUE_MAX)
+        rc = fail(err, errlen, "api_token_file: token longer than %d bytes", OKTA_VALUE_MAX);
+    if (rc == 0) {
+        tok[len] = '\0';
+        if (has_control_chars(tok)) {
+            rc = fail(err, errlen, "api_token_file: token has control characters");
+        } else {
+            okta_secret_free(cfg->api_token);
+            cfg->api_token = okta_secret_strdup(tok);
+            if (cfg->api_token == NULL)
+                rc = fail(err, errlen, "api_token_file: out of memory");
+        }
+    }
+    okta_wipe(text, total);
+    free(text);
+    return rc;
+}
+
+static int split_argument(const char *arg, char *key, size_t keylen, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+
+    if (n == 0 || n >= keylen)
+        return -1;
+    memcpy(key, arg, n);
+    key[n] = '\0';
+    *value = eq ? eq + 1 : NULL;
+    return 0;
+}
+
+int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char *err,
+                     size_t errlen)
+{
+    char inner[OKTA_CONFIG_ERR_MAX];
+    char key[64];
+    const char *value;
+    const char *path = OKTA_DEFAULT_CONFIG;
+    char *text;
+    mode_t mode = 0;
+    bool missing = false;
+
+    /* config=PATH decides which file to read before anything else. */
+    for (int i = 0; i < argc; i++) {
+        if (split_argument(argv[i], key, sizeof(key), &value) == 0 && strcmp(key, "config") == 0) {
+            if (okta_config_apply(cfg, key, value, OKTA_SRC_ARGUMENT, inner, sizeof(inner)) != 0)
+                return fail(err, errlen, "module argument: %s", inner);
+            path = cfg->config_path;
+        }
+    }
+    text = read_checked(path, OKTA_CONFIG_MAX_BYTES, false, &mode, &missing, inner, sizeof(inner));
+    if (text == NULL && !(missing && cfg->config_path == NULL))
+        return fail(err, errlen, "config file %s", inner);
+    if (text != NULL) {
+        int rc = okta_config_parse_text(cfg, text, strlen(text), path, inner, sizeof(inner));
+        okta_secret_free(text);
+        if (rc != 0)
+            return fail(err, errlen, "config file %s", inner);
+        if (cfg->api_token != NULL && (mode & (S_IRGRP | S_IROTH)))
+            return fail(err, errlen, "config file %s: holds api_token but is readable by group "
+                        "or other", path);
+    }
+    for (int i = 0; i < argc; i++) {
+        if (split_argument(argv[i], key, sizeof(key), &value) != 0)
+            return fail(err, errlen, "module argument: malformed '%.64s'", argv[i]);
+        if (strcmp(key, "config") == 0)
+            continue;
+        if (okta_config_apply(cfg, key, value, OKTA_SRC_ARGUMENT, inner, sizeof(inner)) != 0)
+            return fail(err, errlen, "module argument: %s", inner);
+    }
+    if (cfg->org_url == NULL)
+        return fail(err, errlen, "org_url: required");
+    if (cfg->api_token != NULL && cfg->api_token_file != NULL)
+        return fail(err, errlen, "api_token: set both api_token and api_token_file; use one");
+    if (cfg->api_token_file != NULL && load_token_file(cfg, err, errlen) != 0)
+        return -1;
+    if (cfg->api_token == NULL)
+        return fail(err, errlen, "api_token: one of api_token or api_token_file is required");
+    if (cfg->connect_timeout > cfg->timeout)
+        return fail(err, errlen, "connect_timeout: %ld is larger than timeout %ld",
+                    cfg->connect_timeout, cfg->timeout);
+    if (cfg->use_first_pass && cfg->try_first_pass)
+        return fail(err, errlen, "use_first_pass: conflicts with try_first_pass");
+    return 0;
+}

@@ -1,0 +1,535 @@
+/*
+ * HTTPS to Okta over one libcurl easy handle per PAM handle (DESIGN §6).
+ * The handle is reset before every request so no option leaks from one
+ * request to the next, while its connection cache survives the reset and
+ * authenticate, acct_mgmt and open_session share one TLS connection.
+ */
+#include "config.h"
+
+#include "okta/http.h"
+#include "okta/json.h"
+#include "okta/secret.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+struct okta_conn {
+    CURL *curl;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    /* libcurl opens SSLKEYLOGFILE at global init and appends every TLS
+     * secret to it; whoever runs su or sudo controls that variable. */
+    unsetenv("SSLKEYLOGFILE");
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct okta_conn *okta_conn_new(void)
+{
+    struct okta_conn *conn;
+
+    if (pthread_once(&curl_once, curl_init_once) != 0 || curl_init_result != CURLE_OK)
+        return NULL;
+    conn = calloc(1, sizeof(*conn));
+    if (conn == NULL)
+        return NULL;
+    conn->curl = curl_easy_init();
+    if (conn->curl == NULL) {
+        free(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+void okta_conn_free(struct okta_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    curl_easy_cleanup(conn->curl);
+    free(conn);
+}
+
+void okta_client_init(struct okta_client *c, struct okta_conn *conn, const struct okta_config *cfg)
+{
+    memset(c, 0, sizeof(*c));
+    c->conn = conn;
+    c->cfg = cfg;
+    c->budget_ms = cfg->timeout * 1000;
+}
+
+void okta_response_free(struct okta_response *r)
+{
+    if (r->body != NULL) {
+        okta_wipe(r->body, r->len);
+        free(r->body);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+long okta_http_backoff_ms(int attempt, unsigned int random_value)
+{
+    long base = 250L << (attempt < 5 ? attempt : 5); /* 250 ms, 500 ms, 1 s, ... */
+
+    /* Full spread between half and all of the base keeps a fleet that
+     * failed together from retrying together. */
+    return base / 2 + (long)(random_value % (unsigned int)(base / 2 + 1));
+}
+
+long okta_http_rate_limit_wait_ms(long reset_epoch, long date_epoch)
+{
+    long now = date_epoch >= 0 ? date_epoch : (long)time(NULL);
+
+    if (reset_epoch < 0)
+        return -1;
+    if (reset_epoch < now)
+        return 1000;
+    /* Okta's SDKs wait until the reset plus one second of clock slack. */
+    return (reset_epoch - now + 1) * 1000;
+}
+
+static unsigned int random_uint(void)
+{
+    unsigned int v = 0;
+
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+        v = (unsigned int)now_ms();
+    return v;
+}
+
+struct capture {
+    struct okta_buf body;
+    bool oversized;
+    struct okta_response *resp;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct capture *cap = userdata;
+    size_t n = size * nmemb;
+
+    if (cap->body.len + n > OKTA_RESPONSE_MAX) {
+        cap->oversized = true;
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    okta_buf_append(&cap->body, ptr, n);
+    return cap->body.failed ? 0 : n;
+}
+
+static bool header_is(const char *line, size_t len, const char *name, const char **value,
+                      size_t *vlen)
+{
+    size_t nl = strlen(name);
+    const char *v, *end;
+
+    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return false;
+    v = line + nl + 1;
+    end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    *value = v;
+    *vlen = (size_t)(end - v);
+    return true;
+}
+
+static long header_long(const char *v, size_t n)
+{
+    long out = 0;
+
+    if (n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return -1;
+        out = out * 10 + (v[i] - '0');
+    }
+    return out;
+}
+
+static long parse_http_date(const char *v, size_t n)
+{
+    char buf[64];
+    struct tm tm;
+    char *end;
+
+    if (n >= sizeof(buf))
+        return -1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL || *end != '\0')
+        return -1;
+    return (long)timegm(&tm);
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct capture *cap = userdata;
+    struct okta_response *r = cap->resp;
+    size_t n = size * nmemb;
+    const char *v;
+    size_t vl;
+    long num;
+
+    if (header_is(ptr, n, "X-Okta-Request-Id", &v, &vl)) {
+        okta_escape_for_log(r->request_id, sizeof(r->request_id), v, vl);
+    } else if (header_is(ptr, n, "X-Rate-Limit-Limit", &v, &vl)) {
+        r->rate_limit = header_long(v, vl);
+    } else if (header_is(ptr, n, "X-Rate-Limit-Remaining", &v, &vl)) {
+        r->rate_remaining = header_long(v, vl);
+    } else if (header_is(ptr, n, "X-Rate-Limit-Reset", &v, &vl)) {
+        /* Okta may send several; the smallest is the one to wait for. */
+        num = header_long(v, vl);
+        if (num >= 0 && (r->rate_reset < 0 || num < r->rate_reset))
+            r->rate_reset = num;
+    } else if (header_is(ptr, n, "Date", &v, &vl)) {
+        r->date = parse_http_date(v, vl);
+    }
+    return n;
+}
+
+static curl_socket_t open_socket_cloexec(void *clientp, curlsocktype purpose,
+                                         struct curl_sockaddr *addr)
+{
+    /* libcurl's sockets are inheritable by default, and login, su, sudo
+     * and sshd exec the user's shell right after open_session. */
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+static void free_headers_wiped(struct curl_slist *list)
+{
+    for (struct curl_slist *h = list; h != NULL; h = h->next)
+        okta_wipe(h->data, strlen(h->data));
+    curl_slist_free_all(list);
+}
+
+static struct curl_slist *build_headers(const struct okta_client *c)
+{
+    struct curl_slist *list = NULL, *next;
+    struct okta_buf auth = { 0 };
+    const char *fixed[] = { "Accept: application/json", "Content-Type: application/json",
+                            "Expect:" };
+
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        next = curl_slist_append(list, fixed[i]);
+        if (next == NULL)
+            goto fail;
+        list = next;
+    }
+    okta_buf_append_str(&auth, "Authorization: SSWS ");
+    okta_buf_append_str(&auth, c->cfg->api_token);
+    if (auth.failed)
+        goto fail;
+    next = curl_slist_append(list, auth.data);
+    okta_buf_free(&auth);
+    if (next == NULL)
+        goto fail;
+    list = next;
+    if (c->forwarded_for != NULL) {
+        struct okta_buf xff = { 0 };
+        okta_buf_append_str(&xff, "X-Forwarded-For: ");
+        okta_buf_append_str(&xff, c->forwarded_for);
+        next = xff.failed ? NULL : curl_slist_append(list, xff.data);
+        okta_buf_free(&xff);
+        if (next == NULL)
+            goto fail;
+        list = next;
+    }
+    return list;
+fail:
+    okta_buf_free(&auth);
+    free_headers_wiped(list);
+    return NULL;
+}
+
+static int build_url(const struct okta_client *c, const char *path, struct okta_buf *url)
+{
+    size_t olen = strlen(c->cfg->org_url);
+
+    if (strncmp(path, "https://", 8) == 0) {
+        /* Links Okta returns are followed only inside the configured org. */
+        if (strncmp(path, c->cfg->org_url, olen) != 0 || path[olen] != '/')
+            return -1;
+        okta_buf_append_str(url, path);
+    } else {
+        if (path[0] != '/')
+            return -1;
+        okta_buf_append_str(url, c->cfg->org_url);
+        okta_buf_append_str(url, path);
+    }
+    for (const char *p = url->data; p != NULL && *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return -1;
+    return url->failed ? -1 : 0;
+}
+
+static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
+{
+    const struct okta_config *cfg = c->cfg;
+    long connect_ms = cfg->connect_timeout * 1000;
+
+    if (connect_ms > timeout_ms)
+        connect_ms = timeout_ms;
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (cfg->ca_file != NULL)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
+    if (cfg->ca_path != NULL)
+        curl_easy_setopt(curl, CURLOPT_CAPATH, cfg->ca_path);
+    /* An empty proxy string also stops libcurl from reading *_proxy
+     * variables from the environment of whoever runs su or sudo. */
+    curl_easy_setopt(curl, CURLOPT_PROXY, cfg->proxy != NULL ? cfg->proxy : "");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_QUICK_EXIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)OKTA_RESPONSE_MAX);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, OKTA_USER_AGENT);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket_cloexec);
+    curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+}
+
+/* Transport failures that may be tried again, and whether the request
+ * can have reached Okta. */
+static bool transient_curl_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static enum okta_status classify_curl_error(CURLcode rc, const struct capture *cap,
+                                            struct okta_result *res)
+{
+    if (cap->oversized)
+        return okta_result_set(res, OKTA_ERR_HOSTILE, "response larger than %d bytes",
+                               OKTA_RESPONSE_MAX);
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return okta_result_set(res, OKTA_ERR_HOSTILE, "tls/protocol failure: %s",
+                               curl_easy_strerror(rc));
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FAILED_INIT:
+        return okta_result_set(res, OKTA_ERR_INTERNAL, "local failure: %s",
+                               curl_easy_strerror(rc));
+    default:
+        if (transient_curl_error(rc))
+            return okta_result_set(res, OKTA_ERR_UNREACHABLE, "network failure: %s",
+                                   curl_easy_strerror(rc));
+        return okta_result_set(res, OKTA_ERR_HOSTILE, "transfer failure: %s",
+                               curl_easy_strerror(rc));
+    }
+}
+
+static void copy_rate_info(const struct okta_response *resp, struct okta_result *res)
+{
+    memcpy(res->request_id, resp->request_id, sizeof(res->request_id));
+    res->http_status = resp->status;
+    res->rate_limit = resp->rate_limit > 0 ? resp->rate_limit : 0;
+    res->rate_remaining = resp->rate_remaining;
+}
+
+/* One attempt.  Returns the CURLcode; fills resp. */
+static CURLcode perform_once(struct okta_client *c, enum okta_method method, const char *url,
+                             const char *body, size_t body_len, struct curl_slist *headers,
+                             struct okta_response *resp, bool *reached, bool *oversized)
+{
+    CURL *curl = c->conn->curl;
+    struct capture cap = { .resp = resp };
+    CURLcode rc;
+    long status = 0, req_size = 0;
+
+    curl_easy_reset(curl);
+    set_common_options(curl, c, c->budget_ms);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &cap);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
+    switch (method) {
+    case OKTA_GET:
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        break;
+    case OKTA_POST:
+        /* A body-less POST still sends Content-Length: 0 (Okta answers 411
+         * without it). */
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+        break;
+    case OKTA_DELETE:
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+        break;
+    }
+
+    okta_response_free(resp);
+    resp->rate_limit = resp->rate_remaining = resp->rate_reset = resp->date = -1;
+    rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &req_size);
+    /* Leave nothing pointing at stack or freed memory in the handle. */
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+    *reached = req_size > 0;
+    *oversized = cap.oversized;
+    resp->status = rc == CURLE_OK ? status : 0;
+    if (rc == CURLE_OK && !cap.body.failed) {
+        resp->body = cap.body.data != NULL ? cap.body.data : calloc(1, 1);
+        resp->len = cap.body.len;
+        cap.body.data = NULL;
+        if (resp->body == NULL)
+            rc = CURLE_OUT_OF_MEMORY;
+    } else if (rc == CURLE_OK) {
+        rc = CURLE_OUT_OF_MEMORY;
+    }
+    okta_buf_free(&cap.body);
+    return rc;
+}
+
+enum okta_status okta_http_request(struct okta_client *c, enum okta_method method,
+                                   const char *path, const char *body, size_t body_len,
+                                   enum okta_retry retry, struct okta_response *resp,
+                                   struct okta_result *res)
+{
+    struct okta_buf url = { 0 };
+    struct curl_slist *headers;
+    enum okta_status st = OKTA_OK;
+
+    memset(resp, 0, sizeof(*resp));
+    if (build_url(c, path, &url) != 0) {
+        okta_buf_free(&url);
+        return okta_result_set(res, OKTA_ERR_HOSTILE, "refusing a URL outside org_url");
+    }
+    headers = build_headers(c);
+    if (headers == NULL) {
+        okta_buf_free(&url);
+        return okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
+    }
+
+    for (int attempt = 0;; attempt++) {
+        bool reached = false, oversized = false, again = false;
+        long started = now_ms(), wait_ms = -1;
+        CURLcode rc;
+
+        if (c->budget_ms <= 0) {
+            st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "timeout of %lds spent",
+                                 c->cfg->timeout);
+            break;
+        }
+        rc = perform_once(c, method, url.data, body, body_len, headers, resp, &reached,
+                          &oversized);
+        c->budget_ms -= now_ms() - started;
+        copy_rate_info(resp, res);
+
+        if (rc != CURLE_OK) {
+            struct capture probe = { .oversized = oversized };
+            st = classify_curl_error(rc, &probe, res);
+            again = st == OKTA_ERR_UNREACHABLE && (retry == OKTA_RETRY_IDEMPOTENT || !reached);
+        } else if (resp->status == 429) {
+            okta_http_read_error(resp, res);
+            st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "rate limited (429)");
+            wait_ms = okta_http_rate_limit_wait_ms(resp->rate_reset, resp->date);
+            again = true;
+        } else if (resp->status >= 500) {
+            okta_http_read_error(resp, res);
+            st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "server error %ld", resp->status);
+            again = retry == OKTA_RETRY_IDEMPOTENT;
+        } else if (resp->status >= 300 && resp->status < 400) {
+            st = okta_result_set(res, OKTA_ERR_HOSTILE, "refusing redirect %ld", resp->status);
+        } else if (resp->status < 200) {
+            st = okta_result_set(res, OKTA_ERR_HOSTILE, "unexpected status %ld", resp->status);
+        } else {
+            st = OKTA_OK;
+        }
+        if (!again || attempt >= c->cfg->retries)
+            break;
+        if (wait_ms < 0)
+            wait_ms = okta_http_backoff_ms(attempt, random_uint());
+        if (wait_ms >= c->budget_ms)
+            break; /* the wait would not fit in this call's budget */
+        sleep_ms(wait_ms);
+        c->budget_ms -= wait_ms;
+    }
+    free_headers_wiped(headers);
+    okta_buf_free(&url);
+    return st;
+}
+
+void okta_http_read_error(const struct okta_response *resp, struct okta_result *res)
+{
+    json_object *obj;
+    const char *code, *id;
+
+    res->error_code[0] = '\0';
+    res->error_id[0] = '\0';
+    if (resp->body == NULL || resp->len == 0)
+        return;
+    obj = okta_json_parse_object(resp->body, resp->len);
+    if (obj == NULL)
+        return;
+    code = okta_json_get_string(obj, "errorCode");
+    id = okta_json_get_string(obj, "errorId");
+    if (code != NULL)
+        okta_escape_for_log(res->error_code, sizeof(res->error_code), code, strlen(code));
+    if (id != NULL)
+        okta_escape_for_log(res->error_id, sizeof(res->error_id), id, strlen(id));
+    json_object_put(obj);
+}

@@ -1,0 +1,49 @@
+/* pam_sm_acct_mgmt: the session must still be ACTIVE and this user's. */
+#include "config.h"
+
+#include "pam/pam_layer.h"
+
+#include "okta/session.h"
+
+#include <string.h>
+
+int okta_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    struct okta_pam_ctx ctx;
+    struct okta_handoff scratch, *h;
+    struct okta_session session;
+    struct okta_result res;
+    const char *expected;
+    int rc;
+
+    memset(&scratch, 0, sizeof(scratch));
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_ACCT_MGMT, flags, argc, argv, &rc))
+        goto out;
+    if (!okta_ctx_gate_user(&ctx, &rc))
+        goto out;
+    h = okta_handoff_peek(&ctx, &scratch);
+    if (h == NULL) {
+        okta_log_debug(&ctx, "ignored: no Okta session to check");
+        rc = PAM_IGNORE;
+        goto out;
+    }
+    if (!ctx.cfg.check_account) {
+        okta_log_debug(&ctx, "ignored: check_account is off");
+        rc = PAM_IGNORE;
+        goto out;
+    }
+    okta_result_clear(&res);
+    memset(&session, 0, sizeof(session));
+    /* An id that came through the environment has no verified login: it
+     * must belong to the login of PAM_USER. */
+    expected = h->verified_login ? h->verified_login : ctx.login;
+    if (okta_ctx_connect(&ctx, &res) &&
+        okta_session_get(&ctx.client, h->id, &session, &res) == OKTA_OK)
+        okta_session_check(&session, expected, ctx.cfg.require_mfa, &res);
+    rc = okta_finish(&ctx, &res, NULL);
+    okta_session_free(&session);
+out:
+    okta_handoff_clear(&scratch);
+    okta_ctx_end(&ctx);
+    return rc;
+}

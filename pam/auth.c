@@ -1,0 +1,184 @@
+/*
+ * pam_sm_authenticate: obtain a session token (Authentication API or typed
+ * by the user), exchange it for an Okta session, and keep the session only
+ * if it is ACTIVE and belongs to this user (DESIGN §1, §4).
+ */
+#include "config.h"
+
+#include "pam/pam_layer.h"
+
+#include "okta/authn.h"
+#include "okta/secret.h"
+#include "okta/session.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+/* Okta accepts only characters of at most three UTF-8 bytes. */
+static bool has_four_byte_utf8(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s >= 0xf0)
+            return true;
+    return false;
+}
+
+static bool is_ip_literal(const char *s)
+{
+    unsigned char buf[16];
+
+    return s != NULL && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+/*
+ * The password or session token: from PAM_AUTHTOK with use_first_pass /
+ * try_first_pass, otherwise asked for.  *prompted tells whether it was
+ * typed here (and so should be offered to the next module).
+ */
+static enum okta_status get_secret(struct okta_pam_ctx *ctx, const char *prompt, char **out,
+                                   bool *prompted, struct okta_result *res)
+{
+    const void *item = NULL;
+
+    *out = NULL;
+    *prompted = false;
+    if (ctx->cfg.use_first_pass || ctx->cfg.try_first_pass) {
+        if (pam_get_item(ctx->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
+            *out = okta_secret_strdup(item);
+            return *out ? OKTA_OK : okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
+        }
+        if (ctx->cfg.use_first_pass)
+            return okta_result_set(res, OKTA_ERR_CONV, "use_first_pass: no PAM_AUTHTOK to use");
+    }
+    if (okta_conv_prompt(ctx, PAM_PROMPT_ECHO_OFF, prompt, out) != PAM_SUCCESS)
+        return okta_result_set(res, OKTA_ERR_CONV, "conversation failed or was aborted");
+    *prompted = true;
+    return OKTA_OK;
+}
+
+static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
+                                         char *user_message, size_t msglen,
+                                         struct okta_result *res)
+{
+    struct okta_authn_outcome outcome;
+    char *password = NULL;
+    bool prompted = false;
+    enum okta_status st;
+
+    st = get_secret(ctx, ctx->cfg.password_prompt ? ctx->cfg.password_prompt : "Password: ",
+                    &password, &prompted, res);
+    if (st != OKTA_OK)
+        return st;
+    if (password[0] == '\0') {
+        okta_secret_free(password);
+        return okta_result_set(res, OKTA_ERR_DENIED, "empty password; nothing sent to Okta");
+    }
+    if (has_four_byte_utf8(password)) {
+        okta_secret_free(password);
+        snprintf(user_message, msglen,
+                 "Okta passwords cannot contain characters such as emoji; nothing was sent.");
+        return okta_result_set(res, OKTA_ERR_DENIED, "password has 4-byte UTF-8; not sent");
+    }
+    if (ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
+        ctx->client.forwarded_for = ctx->rhost;
+    st = okta_authn_primary(&ctx->client, ctx->login, password, &outcome, res);
+    ctx->client.forwarded_for = NULL;
+    if (prompted)
+        pam_set_item(ctx->pamh, PAM_AUTHTOK, password); /* for the next module in the stack */
+    okta_secret_free(password);
+    snprintf(user_message, msglen, "%s", outcome.user_message);
+    *token = outcome.session_token;
+    outcome.session_token = NULL;
+    okta_authn_outcome_free(&outcome);
+    return st;
+}
+
+static enum okta_status token_from_prompt(struct okta_pam_ctx *ctx, char **token,
+                                          struct okta_result *res)
+{
+    bool prompted = false;
+    enum okta_status st;
+
+    st = get_secret(ctx, ctx->cfg.token_prompt ? ctx->cfg.token_prompt : "Okta session token: ",
+                    token, &prompted, res);
+    if (st != OKTA_OK)
+        return st;
+    /* Pasted tokens often carry surrounding blanks. */
+    char *start = *token + strspn(*token, " \t");
+    size_t len = strcspn(start, " \t\r\n");
+    if (len == 0 || start[len + strspn(start + len, " \t\r\n")] != '\0' || len > 512) {
+        okta_secret_clear(token);
+        return okta_result_set(res, OKTA_ERR_DENIED, "malformed session token; nothing sent");
+    }
+    memmove(*token, start, len);
+    okta_wipe(*token + len, strlen(*token + len));
+    (*token)[len] = '\0';
+    return OKTA_OK;
+}
+
+/* Ends a session the module created but will not keep. */
+static void end_refused_session(struct okta_pam_ctx *ctx, const struct okta_session *s)
+{
+    struct okta_result end_res;
+
+    okta_result_clear(&end_res);
+    if (okta_session_end(&ctx->client, s->id, &end_res) != OKTA_OK)
+        okta_log_outcome(ctx, LOG_ERR, "refused_session_not_ended", &end_res);
+}
+
+int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    struct okta_pam_ctx ctx;
+    struct okta_result res;
+    struct okta_session session;
+    char user_message[OKTA_USER_MESSAGE_MAX] = "";
+    char *token = NULL;
+    const char *user = NULL;
+    enum okta_status st;
+    int rc;
+
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_AUTHENTICATE, flags, argc, argv, &rc))
+        goto out;
+    if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL) {
+        rc = PAM_USER_UNKNOWN;
+        goto out;
+    }
+    ctx.user = user;
+    if (!okta_ctx_gate_user(&ctx, &rc))
+        goto out;
+    okta_result_clear(&res);
+    memset(&session, 0, sizeof(session));
+    if (!okta_ctx_connect(&ctx, &res)) {
+        rc = okta_finish(&ctx, &res, NULL);
+        goto out;
+    }
+
+    if (ctx.cfg.token_source == OKTA_TOKEN_AUTHN)
+        st = token_from_authn(&ctx, &token, user_message, sizeof(user_message), &res);
+    else
+        st = token_from_prompt(&ctx, &token, &res);
+    if (st == OKTA_OK) {
+        /* Exchanged at once: a session token is single-use and short-lived. */
+        st = okta_session_create(&ctx.client, token, &session, &res);
+        okta_secret_clear(&token);
+    }
+    if (st == OKTA_OK) {
+        st = okta_session_check(&session, ctx.login, ctx.cfg.require_mfa, &res);
+        if (st != OKTA_OK) {
+            /* Not ACTIVE or not this user's: either way no login. */
+            end_refused_session(&ctx, &session);
+        } else if (okta_handoff_store(&ctx, &session, ctx.login) != 0) {
+            end_refused_session(&ctx, &session);
+            st = okta_result_set(&res, OKTA_ERR_INTERNAL, "cannot keep the session");
+        }
+    }
+    rc = okta_finish(&ctx, &res, user_message[0] ? user_message : NULL);
+    okta_session_free(&session);
+out:
+    okta_secret_clear(&token);
+    okta_ctx_end(&ctx);
+    return rc;
+}

@@ -1,0 +1,168 @@
+/* The common start and end of every PAM call. */
+#include "config.h"
+
+#include "pam/pam_layer.h"
+
+#include "okta/secret.h"
+
+#include <pwd.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define DATA_CONN "pam_okta_session:connection"
+#define DATA_NONROOT_LOGGED "pam_okta_session:nonroot-logged"
+#define OKTA_USER_MAX 256
+
+const char *okta_phase_name(enum okta_phase phase)
+{
+    switch (phase) {
+    case PHASE_AUTHENTICATE: return "authenticate";
+    case PHASE_SETCRED: return "setcred";
+    case PHASE_ACCT_MGMT: return "acct_mgmt";
+    case PHASE_OPEN_SESSION: return "open_session";
+    case PHASE_CLOSE_SESSION: return "close_session";
+    }
+    return "?";
+}
+
+static const char *get_string_item(pam_handle_t *pamh, int item)
+{
+    const void *v = NULL;
+
+    if (pam_get_item(pamh, item, &v) != PAM_SUCCESS)
+        return NULL;
+    return v;
+}
+
+static void cleanup_flag(pam_handle_t *pamh, void *data, int error_status)
+{
+}
+
+bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phase phase,
+                    int flags, int argc, const char **argv, int *pam_rc)
+{
+    char err[OKTA_CONFIG_ERR_MAX];
+    const void *logged = NULL;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->pamh = pamh;
+    ctx->phase = phase;
+    ctx->flags = flags;
+    okta_config_init(&ctx->cfg);
+    ctx->service = get_string_item(pamh, PAM_SERVICE);
+    ctx->rhost = get_string_item(pamh, PAM_RHOST);
+    ctx->user = get_string_item(pamh, PAM_USER);
+
+    /* Screen lockers and other unprivileged callers cannot read the
+     * configuration; staying out of their way beats failing them. */
+    if (geteuid() != 0) {
+        if (pam_get_data(pamh, DATA_NONROOT_LOGGED, &logged) != PAM_SUCCESS) {
+            pam_syslog(pamh, LOG_NOTICE, "%s: ignored: not running as root",
+                       okta_phase_name(phase));
+            pam_set_data(pamh, DATA_NONROOT_LOGGED, (void *)1, cleanup_flag);
+        }
+        *pam_rc = PAM_IGNORE;
+        return false;
+    }
+    if (okta_config_load(&ctx->cfg, argc, argv, err, sizeof(err)) != 0) {
+        char safe[OKTA_CONFIG_ERR_MAX];
+        okta_escape_for_log(safe, sizeof(safe), err, strlen(err));
+        pam_syslog(pamh, LOG_ERR, "%s: config_error: %s", okta_phase_name(phase), safe);
+        *pam_rc = PAM_SERVICE_ERR;
+        return false;
+    }
+    return true;
+}
+
+static bool user_name_ok(const char *user)
+{
+    size_t n = 0;
+
+    for (; user[n] != '\0'; n++)
+        if (n >= OKTA_USER_MAX || (unsigned char)user[n] < 0x21 || user[n] == 0x7f)
+            return false;
+    return n > 0;
+}
+
+bool okta_ctx_gate_user(struct okta_pam_ctx *ctx, int *pam_rc)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    struct okta_result res;
+
+    okta_result_clear(&res);
+    if (ctx->user == NULL || !user_name_ok(ctx->user)) {
+        okta_log_outcome(ctx, LOG_NOTICE, "user_unknown", &res);
+        *pam_rc = PAM_USER_UNKNOWN;
+        return false;
+    }
+    /* Names that do not exist here are never sent to Okta: each guess
+     * would count toward the lockout of a real Okta user of that name. */
+    if (getpwnam_r(ctx->user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL) {
+        okta_log_outcome(ctx, LOG_NOTICE, "user_unknown", &res);
+        *pam_rc = PAM_USER_UNKNOWN;
+        return false;
+    }
+    if ((long)pw.pw_uid < ctx->cfg.minimum_uid) {
+        okta_log_debug(ctx, "ignored: uid below minimum_uid");
+        *pam_rc = PAM_IGNORE;
+        return false;
+    }
+    ctx->login = okta_format_login(ctx->cfg.login_format ? ctx->cfg.login_format : "%u",
+                                   ctx->user);
+    if (ctx->login == NULL) {
+        okta_result_set(&res, OKTA_ERR_CONFIG, "login_format gives no valid login");
+        okta_log_outcome(ctx, LOG_ERR, "config_error", &res);
+        *pam_rc = PAM_SERVICE_ERR;
+        return false;
+    }
+    return true;
+}
+
+static void cleanup_conn(pam_handle_t *pamh, void *data, int error_status)
+{
+    okta_conn_free(data);
+}
+
+bool okta_ctx_connect(struct okta_pam_ctx *ctx, struct okta_result *res)
+{
+    const void *data = NULL;
+    struct okta_conn *conn;
+
+    if (pam_get_data(ctx->pamh, DATA_CONN, &data) == PAM_SUCCESS && data != NULL) {
+        conn = (struct okta_conn *)(uintptr_t)data;
+    } else {
+        conn = okta_conn_new();
+        if (conn == NULL) {
+            okta_result_set(res, OKTA_ERR_INTERNAL, "cannot initialise libcurl");
+            return false;
+        }
+        if (pam_set_data(ctx->pamh, DATA_CONN, conn, cleanup_conn) != PAM_SUCCESS) {
+            okta_conn_free(conn);
+            okta_result_set(res, OKTA_ERR_INTERNAL, "pam_set_data failed");
+            return false;
+        }
+    }
+    okta_client_init(&ctx->client, conn, &ctx->cfg);
+    return true;
+}
+
+void okta_ctx_release_connection(struct okta_pam_ctx *ctx)
+{
+    const void *data = NULL;
+
+    /* Replacing the data runs cleanup_conn, which closes the sockets. */
+    if (pam_get_data(ctx->pamh, DATA_CONN, &data) == PAM_SUCCESS && data != NULL)
+        pam_set_data(ctx->pamh, DATA_CONN, NULL, NULL);
+    ctx->client.conn = NULL;
+}
+
+void okta_ctx_end(struct okta_pam_ctx *ctx)
+{
+    free(ctx->login);
+    ctx->login = NULL;
+    okta_config_free(&ctx->cfg);
+}

@@ -1,0 +1,192 @@
+/*
+ * Carrying the session from authenticate to the later calls (DESIGN §5).
+ * In one process pam_set_data holds it; across sshd's split only the PAM
+ * environment crosses, so authenticate also puts the id there, and the
+ * first of setcred/open_session/close_session removes it again so it
+ * never reaches the user's shell.  The process environment is never
+ * touched: sshd would copy it into the user's session.
+ */
+#include "config.h"
+
+#include "pam/pam_layer.h"
+
+#include "okta/secret.h"
+#include "okta/session.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#define DATA_SESSION "pam_okta_session:session"
+
+void okta_handoff_clear(struct okta_handoff *h)
+{
+    okta_secret_clear(&h->id);
+    free(h->verified_login);
+    free(h->expires_at);
+    free(h->user_id);
+    memset(h, 0, sizeof(*h));
+}
+
+static void cleanup_handoff(pam_handle_t *pamh, void *data, int error_status)
+{
+    /* Never calls Okta: a cleanup runs at pam_end, in any process. */
+    okta_handoff_clear(data);
+    free(data);
+}
+
+static int put_env(pam_handle_t *pamh, const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 2;
+    char *kv = malloc(n);
+    int rc;
+
+    if (kv == NULL)
+        return PAM_BUF_ERR;
+    snprintf(kv, n, "%s=%s", name, value);
+    rc = pam_putenv(pamh, kv);
+    okta_wipe(kv, n);
+    free(kv);
+    return rc;
+}
+
+static bool printable(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return s != NULL;
+}
+
+static void export_session_env(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+{
+    if (!ctx->cfg.export_env)
+        return;
+    /* Only at the admin's request does the id reach the login environment. */
+    put_env(ctx->pamh, "OKTA_SESSION_ID", h->id);
+    if (h->expires_at != NULL && printable(h->expires_at))
+        put_env(ctx->pamh, "OKTA_SESSION_EXPIRES_AT", h->expires_at);
+    if (h->user_id != NULL && printable(h->user_id))
+        put_env(ctx->pamh, "OKTA_USER_ID", h->user_id);
+    if (h->verified_login != NULL && printable(h->verified_login))
+        put_env(ctx->pamh, "OKTA_LOGIN", h->verified_login);
+}
+
+static int copy_fields(struct okta_handoff *h, const struct okta_session *s, const char *login)
+{
+    char *expires = s->expires_at ? strdup(s->expires_at) : NULL;
+    char *user_id = s->user_id ? strdup(s->user_id) : NULL;
+    char *verified = login ? strdup(login) : NULL;
+
+    if ((s->expires_at && !expires) || (s->user_id && !user_id) || (login && !verified)) {
+        free(expires);
+        free(user_id);
+        free(verified);
+        return -1;
+    }
+    free(h->expires_at);
+    free(h->user_id);
+    free(h->verified_login);
+    h->expires_at = expires;
+    h->user_id = user_id;
+    h->verified_login = verified;
+    return 0;
+}
+
+int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, const char *login)
+{
+    struct okta_handoff *h = calloc(1, sizeof(*h));
+
+    if (h == NULL)
+        return -1;
+    h->id = okta_secret_strdup(s->id);
+    if (h->id == NULL || copy_fields(h, s, login) != 0 ||
+        pam_set_data(ctx->pamh, DATA_SESSION, h, cleanup_handoff) != PAM_SUCCESS) {
+        okta_handoff_clear(h);
+        free(h);
+        return -1;
+    }
+    if (put_env(ctx->pamh, OKTA_ENV_SESSION_ID, h->id) != PAM_SUCCESS)
+        return -1;
+    export_session_env(ctx, h);
+    return 0;
+}
+
+static struct okta_handoff *stored(struct okta_pam_ctx *ctx)
+{
+    const void *data = NULL;
+
+    if (pam_get_data(ctx->pamh, DATA_SESSION, &data) != PAM_SUCCESS || data == NULL)
+        return NULL;
+    return (struct okta_handoff *)(uintptr_t)data;
+}
+
+/* The id from the PAM environment, if it is well formed. */
+static const char *env_id(struct okta_pam_ctx *ctx)
+{
+    const char *v = pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID);
+
+    if (v == NULL)
+        return NULL;
+    if (!okta_session_id_valid(v)) {
+        pam_syslog(ctx->pamh, LOG_WARNING, "%s: ignoring a malformed %s in the PAM environment",
+                   okta_phase_name(ctx->phase), OKTA_ENV_SESSION_ID);
+        return NULL;
+    }
+    return v;
+}
+
+struct okta_handoff *okta_handoff_peek(struct okta_pam_ctx *ctx, struct okta_handoff *scratch)
+{
+    struct okta_handoff *h = stored(ctx);
+    const char *v;
+
+    if (h != NULL)
+        return h;
+    /* Never delete the variable here: in sshd acct_mgmt runs in the
+     * authentication child, and the monitor still needs the id. */
+    v = env_id(ctx);
+    memset(scratch, 0, sizeof(*scratch));
+    if (v == NULL)
+        return NULL;
+    scratch->id = okta_secret_strdup(v);
+    return scratch->id != NULL ? scratch : NULL;
+}
+
+struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
+{
+    struct okta_handoff *h = stored(ctx);
+    const char *v = env_id(ctx);
+
+    if (h == NULL && v != NULL) {
+        /* Copy before deleting: pam_putenv frees the string. */
+        h = calloc(1, sizeof(*h));
+        if (h != NULL)
+            h->id = okta_secret_strdup(v);
+        if (h == NULL || h->id == NULL ||
+            pam_set_data(ctx->pamh, DATA_SESSION, h, cleanup_handoff) != PAM_SUCCESS) {
+            if (h != NULL)
+                okta_handoff_clear(h);
+            free(h);
+            h = NULL;
+        }
+    }
+    if (pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL)
+        pam_putenv(ctx->pamh, OKTA_ENV_SESSION_ID);
+    return h;
+}
+
+void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
+                           const struct okta_session *s, const char *login)
+{
+    if (copy_fields(h, s, login) == 0)
+        export_session_env(ctx, h);
+}
+
+void okta_handoff_forget(struct okta_pam_ctx *ctx)
+{
+    if (stored(ctx) != NULL)
+        pam_set_data(ctx->pamh, DATA_SESSION, NULL, NULL);
+}

@@ -1,0 +1,133 @@
+/*
+ * pam_sm_setcred, pam_sm_open_session, pam_sm_close_session: pick up the
+ * session (and remove its id from the PAM environment), refresh it, end it.
+ * open_session and close_session close every connection before returning:
+ * the application forks and execs the user's shell right after.
+ */
+#include "config.h"
+
+#include "pam/pam_layer.h"
+
+#include "okta/session.h"
+
+#include <string.h>
+
+/*
+ * The login the session must belong to: the one verified at authenticate,
+ * or, for an id that came through the environment, that of PAM_USER.
+ * (sudo -u root sets PAM_USER to the target before open_session.)
+ */
+static const char *expected_login(struct okta_pam_ctx *ctx, struct okta_handoff *h, int *rc)
+{
+    if (h->verified_login != NULL)
+        return h->verified_login;
+    if (!okta_ctx_gate_user(ctx, rc))
+        return NULL;
+    return ctx->login;
+}
+
+int okta_pam_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    struct okta_pam_ctx ctx;
+    int rc;
+
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_SETCRED, flags, argc, argv, &rc))
+        goto out;
+    rc = okta_handoff_take(&ctx) != NULL ? PAM_SUCCESS : PAM_IGNORE;
+out:
+    okta_ctx_end(&ctx);
+    return rc;
+}
+
+int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    struct okta_pam_ctx ctx;
+    struct okta_handoff *h;
+    struct okta_session session;
+    struct okta_result res;
+    const char *expected;
+    int rc;
+
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_OPEN_SESSION, flags, argc, argv, &rc))
+        goto out;
+    h = okta_handoff_take(&ctx);
+    if (h == NULL) {
+        okta_log_debug(&ctx, "ignored: no Okta session to refresh");
+        rc = PAM_IGNORE;
+        goto out;
+    }
+    if (!ctx.cfg.refresh_on_open) {
+        okta_log_debug(&ctx, "ignored: refresh_on_open is off");
+        rc = PAM_IGNORE;
+        goto out;
+    }
+    expected = expected_login(&ctx, h, &rc);
+    if (expected == NULL)
+        goto out;
+    okta_result_clear(&res);
+    memset(&session, 0, sizeof(session));
+    if (okta_ctx_connect(&ctx, &res) &&
+        okta_session_refresh(&ctx.client, h->id, &session, &res) == OKTA_OK &&
+        okta_session_check(&session, expected, ctx.cfg.require_mfa, &res) == OKTA_OK)
+        okta_handoff_verified(&ctx, h, &session, expected);
+    rc = okta_finish(&ctx, &res, NULL);
+    okta_session_free(&session);
+out:
+    okta_ctx_release_connection(&ctx);
+    okta_ctx_end(&ctx);
+    return rc;
+}
+
+int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    struct okta_pam_ctx ctx;
+    struct okta_handoff *h;
+    struct okta_session session;
+    struct okta_result res;
+    const char *expected;
+    int rc;
+
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_CLOSE_SESSION, flags, argc, argv, &rc))
+        goto out;
+    h = okta_handoff_take(&ctx);
+    if (h == NULL) {
+        okta_log_debug(&ctx, "ignored: no Okta session to end");
+        rc = PAM_IGNORE;
+        goto out;
+    }
+    if (!ctx.cfg.end_on_close) {
+        okta_log_debug(&ctx, "ignored: end_on_close is off");
+        okta_handoff_forget(&ctx);
+        rc = PAM_IGNORE;
+        goto out;
+    }
+    okta_result_clear(&res);
+    memset(&session, 0, sizeof(session));
+    /* A fresh connection: whatever authenticate opened is long gone. */
+    okta_ctx_release_connection(&ctx);
+    if (!okta_ctx_connect(&ctx, &res)) {
+        rc = okta_finish(&ctx, &res, NULL);
+        goto out;
+    }
+    if (h->verified_login == NULL) {
+        /* Never end a session nobody has shown to be this user's. */
+        expected = expected_login(&ctx, h, &rc);
+        if (expected == NULL)
+            goto out;
+        if (okta_session_get(&ctx.client, h->id, &session, &res) != OKTA_OK ||
+            okta_session_check(&session, expected, false, &res) != OKTA_OK) {
+            rc = okta_finish(&ctx, &res, NULL);
+            okta_session_free(&session);
+            okta_handoff_forget(&ctx);
+            goto out;
+        }
+        okta_session_free(&session);
+    }
+    okta_session_end(&ctx.client, h->id, &res);
+    rc = okta_finish(&ctx, &res, NULL);
+    okta_handoff_forget(&ctx);
+out:
+    okta_ctx_release_connection(&ctx);
+    okta_ctx_end(&ctx);
+    return rc;
+}
