@@ -10,6 +10,7 @@
 
 #include "okta/session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -19,8 +20,11 @@
  */
 static const char *expected_login(struct okta_pam_ctx *ctx, struct okta_handoff *h, int *rc)
 {
-    if (h->verified_login != NULL)
+    if (h->verified_login != NULL) {
+        free(ctx->login); /* logged as the login of this call */
+        ctx->login = strdup(h->verified_login);
         return h->verified_login;
+    }
     if (!okta_ctx_gate_user(ctx, rc))
         return NULL;
     return ctx->login;
@@ -109,11 +113,11 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
         rc = okta_finish(&ctx, &res, NULL);
         goto out;
     }
+    expected = expected_login(&ctx, h, &rc);
+    if (expected == NULL)
+        goto out;
     if (h->verified_login == NULL) {
         /* Never end a session nobody has shown to be this user's. */
-        expected = expected_login(&ctx, h, &rc);
-        if (expected == NULL)
-            goto out;
         if (okta_session_get(&ctx.client, h->id, &session, &res) != OKTA_OK ||
             okta_session_check(&session, expected, false, &res) != OKTA_OK) {
             rc = okta_finish(&ctx, &res, NULL);
