@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -348,10 +349,10 @@ static bool transient_curl_error(CURLcode rc)
     }
 }
 
-static enum okta_status classify_curl_error(CURLcode rc, const struct capture *cap,
+static enum okta_status classify_curl_error(CURLcode rc, bool oversized,
                                             struct okta_result *res)
 {
-    if (cap->oversized)
+    if (oversized)
         return okta_result_set(res, OKTA_ERR_HOSTILE, "response larger than %d bytes",
                                OKTA_RESPONSE_MAX);
     switch (rc) {
@@ -444,29 +445,43 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     return rc;
 }
 
+/* Okta's SDKs mark a retry after a 429 so Okta can correlate it. */
+static struct curl_slist *add_retry_headers(struct curl_slist *list, const char *retry_for,
+                                            int count)
+{
+    char line[OKTA_REQUEST_ID_MAX + 32];
+    struct curl_slist *next;
+
+    if (list == NULL || retry_for[0] == '\0')
+        return list;
+    snprintf(line, sizeof(line), "X-Okta-Retry-For: %s", retry_for);
+    next = curl_slist_append(list, line);
+    if (next == NULL)
+        return list;
+    snprintf(line, sizeof(line), "X-Okta-Retry-Count: %d", count);
+    next = curl_slist_append(next, line);
+    return next != NULL ? next : list;
+}
+
 enum okta_status okta_http_request(struct okta_client *c, enum okta_method method,
                                    const char *path, const char *body, size_t body_len,
                                    enum okta_retry retry, struct okta_response *resp,
                                    struct okta_result *res)
 {
     struct okta_buf url = { 0 };
-    struct curl_slist *headers;
     enum okta_status st = OKTA_OK;
+    char retry_for[OKTA_REQUEST_ID_MAX] = "";
 
     memset(resp, 0, sizeof(*resp));
     if (build_url(c, path, &url) != 0) {
         okta_buf_free(&url);
         return okta_result_set(res, OKTA_ERR_HOSTILE, "refusing a URL outside org_url");
     }
-    headers = build_headers(c);
-    if (headers == NULL) {
-        okta_buf_free(&url);
-        return okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
-    }
 
     for (int attempt = 0;; attempt++) {
         bool reached = false, oversized = false, again = false;
         long started = now_ms(), wait_ms = -1;
+        struct curl_slist *headers;
         CURLcode rc;
 
         if (c->budget_ms <= 0) {
@@ -474,19 +489,26 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
                                  c->cfg->timeout);
             break;
         }
+        headers = add_retry_headers(build_headers(c), retry_for, attempt);
+        if (headers == NULL) {
+            st = okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
+            break;
+        }
         rc = perform_once(c, method, url.data, body, body_len, headers, resp, &reached,
                           &oversized);
+        free_headers_wiped(headers);
         c->budget_ms -= now_ms() - started;
         copy_rate_info(resp, res);
+        retry_for[0] = '\0';
 
         if (rc != CURLE_OK) {
-            struct capture probe = { .oversized = oversized };
-            st = classify_curl_error(rc, &probe, res);
+            st = classify_curl_error(rc, oversized, res);
             again = st == OKTA_ERR_UNREACHABLE && (retry == OKTA_RETRY_IDEMPOTENT || !reached);
         } else if (resp->status == 429) {
             okta_http_read_error(resp, res);
             st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "rate limited (429)");
             wait_ms = okta_http_rate_limit_wait_ms(resp->rate_reset, resp->date);
+            memcpy(retry_for, resp->request_id, sizeof(retry_for));
             again = true;
         } else if (resp->status >= 500) {
             okta_http_read_error(resp, res);
@@ -508,7 +530,6 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
         sleep_ms(wait_ms);
         c->budget_ms -= wait_ms;
     }
-    free_headers_wiped(headers);
     okta_buf_free(&url);
     return st;
 }
