@@ -42,19 +42,31 @@ mkdir -p "$work/pam.d"
 module="$top/.libs/pam_okta_session.so config=$work/pam_okta_session.conf"
 printf 'auth required %s\naccount required %s\nsession required %s\n' \
     "$module" "$module" "$module" > "$work/pam.d/okta-demo"
+printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' \
+    > "$work/pam.d/other"
 printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1001:Alice:/tmp:/bin/sh\n' > "$work/passwd"
 printf 'root:x:0:\nalice:x:1001:\n' > "$work/group"
 
 echo "== pamtester okta-demo alice authenticate acct_mgmt open_session close_session"
 echo "   (password typed: correct-horse-battery-staple)"
 libdir=/usr/lib/$(gcc -print-multiarch)
-echo correct-horse-battery-staple |
+run_pamtester() {
     LD_PRELOAD="$libdir/libpam_wrapper.so $libdir/libnss_wrapper.so $top/tests/pam/.libs/libsyslog_capture.so" \
-    PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$work/pam.d" \
+    PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$work/pam.d" PAM_WRAPPER_USE_SYSLOG=1 \
     NSS_WRAPPER_PASSWD="$work/passwd" NSS_WRAPPER_GROUP="$work/group" \
     SYSLOG_CAPTURE_FILE="$work/syslog" \
-    pamtester -v okta-demo alice authenticate acct_mgmt open_session close_session
-status=$?
+    pamtester -v okta-demo alice "$@"
+}
+status=0
+echo correct-horse-battery-staple | run_pamtester authenticate acct_mgmt open_session close_session ||
+    status=$?
+sleep 0.2
+echo
+echo "== the same with a wrong password: Okta answers 401 E0000004, the module denies"
+if echo wrong-password | run_pamtester authenticate; then
+    echo "demo: a wrong password was accepted" >&2
+    status=1
+fi
 sleep 0.2
 echo "== what the module logged (authpriv)"
 cat "$work/syslog" 2>/dev/null || true
