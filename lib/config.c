@@ -155,6 +155,8 @@ int okta_validate_org_url(const char *url, char *err, size_t errlen)
         p = strchr(host, ']');
         if (p == NULL)
             return fail(err, errlen, "org_url: unterminated IPv6 address");
+        if (p == host + 1 || strchr(host, ':') > p)
+            return fail(err, errlen, "org_url: bad IPv6 address");
         for (const char *q = host + 1; q < p; q++)
             if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
                 return fail(err, errlen, "org_url: bad IPv6 address");
@@ -255,7 +257,10 @@ static int parse_factors(struct okta_config *cfg, const char *v, char *err, size
     const char *p = v;
 
     while (*p != '\0') {
-        size_t len = strcspn(p, ",");
+        size_t len;
+        while (*p == ' ')
+            p++;
+        len = strcspn(p, ", ");
         bool known = false;
         for (size_t f = 0; f < sizeof(factor_names) / sizeof(factor_names[0]); f++) {
             if (strlen(factor_names[f]) == len && strncmp(p, factor_names[f], len) == 0) {
@@ -273,10 +278,16 @@ static int parse_factors(struct okta_config *cfg, const char *v, char *err, size
             return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, sms, call)",
                         (int)(len > 32 ? 32 : len), p);
         p += len;
+        while (*p == ' ')
+            p++;
         if (*p == ',') {
             p++;
-            if (*p == '\0')
+            while (*p == ' ')
+                p++;
+            if (*p == '\0' || *p == ',')
                 return fail(err, errlen, "factors: empty entry");
+        } else if (*p != '\0') {
+            return fail(err, errlen, "factors: entries are separated by commas");
         }
     }
     if (n == 0)
@@ -312,8 +323,13 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
             break;
         }
     }
-    if (opt == NULL)
-        return fail(err, errlen, "unknown key '%.64s'", key);
+    if (opt == NULL) {
+        /* A mistyped line may hold the API token: echo only key-shaped text. */
+        if (key[strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ .-")] != 0 ||
+            strlen(key) > 32)
+            return fail(err, errlen, "malformed key (not shown); expected key = value");
+        return fail(err, errlen, "unknown key '%s'", key);
+    }
     if (value == NULL && opt->type != T_BOOL)
         return fail(err, errlen, "%s: a value is required", key);
     if (value != NULL && strlen(value) > OKTA_VALUE_MAX)
@@ -465,6 +481,9 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
             if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
                 value[vl - 1] = '\0';
                 value++;
+            } else if ((vl >= 1 && value[0] == '"') || (vl >= 1 && value[vl - 1] == '"')) {
+                okta_wipe(line, sizeof(line));
+                return fail(err, errlen, "%s line %u: unbalanced quote", path, lineno);
             }
         }
         if (okta_config_apply(cfg, key, value, OKTA_SRC_FILE, inner, sizeof(inner)) != 0) {
@@ -477,7 +496,8 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
 }
 
 static char *read_checked(const char *path, size_t max_bytes, bool must_be_private,
-                          mode_t *mode_out, bool *missing, char *err, size_t errlen)
+                          mode_t *mode_out, bool *missing, size_t *len_out, char *err,
+                          size_t errlen)
 {
     struct stat st;
     char *buf;
@@ -549,6 +569,8 @@ static char *read_checked(const char *path, size_t max_bytes, bool must_be_priva
     buf[got] = '\0';
     if (mode_out != NULL)
         *mode_out = st.st_mode;
+    if (len_out != NULL)
+        *len_out = got;
     return buf;
 bad:
     close(fd);
@@ -558,23 +580,24 @@ bad:
 char *okta_read_root_file(const char *path, size_t max_bytes, bool must_be_private, char *err,
                           size_t errlen)
 {
-    return read_checked(path, max_bytes, must_be_private, NULL, NULL, err, errlen);
+    return read_checked(path, max_bytes, must_be_private, NULL, NULL, NULL, err, errlen);
 }
 
 static int load_token_file(struct okta_config *cfg, char *err, size_t errlen)
 {
-    char *text = okta_read_root_file(cfg->api_token_file, OKTA_SECRET_FILE_MAX_BYTES, true, err,
-                                     errlen);
-    size_t total, len;
+    size_t total = 0, len;
+    char *text = read_checked(cfg->api_token_file, OKTA_SECRET_FILE_MAX_BYTES, true, NULL, NULL,
+                              &total, err, errlen);
     char *tok;
     int rc = 0;
 
     if (text == NULL)
         return -1;
-    total = strlen(text);
     tok = text + strspn(text, " \t\r\n");
     len = strcspn(tok, " \t\r\n");
-    if (tok[len + strspn(tok + len, " \t\r\n")] != '\0')
+    if (memchr(text, '\0', total) != NULL)
+        rc = fail(err, errlen, "api_token_file: contains a NUL byte");
+    else if (tok[len + strspn(tok + len, " \t\r\n")] != '\0')
         rc = fail(err, errlen, "api_token_file: must hold one token on one line");
     else if (len == 0)
         rc = fail(err, errlen, "api_token_file: %s is empty", cfg->api_token_file);
@@ -619,6 +642,7 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
     char *text;
     mode_t mode = 0;
     bool missing = false;
+    size_t text_len = 0;
 
     /* config=PATH decides which file to read before anything else. */
     for (int i = 0; i < argc; i++) {
@@ -628,12 +652,14 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
             path = cfg->config_path;
         }
     }
-    text = read_checked(path, OKTA_CONFIG_MAX_BYTES, false, &mode, &missing, inner, sizeof(inner));
+    text = read_checked(path, OKTA_CONFIG_MAX_BYTES, false, &mode, &missing, &text_len, inner,
+                        sizeof(inner));
     if (text == NULL && !(missing && cfg->config_path == NULL))
         return fail(err, errlen, "config file %s", inner);
     if (text != NULL) {
-        int rc = okta_config_parse_text(cfg, text, strlen(text), path, inner, sizeof(inner));
-        okta_secret_free(text);
+        int rc = okta_config_parse_text(cfg, text, text_len, path, inner, sizeof(inner));
+        okta_wipe(text, text_len);
+        free(text);
         if (rc != 0)
             return fail(err, errlen, "config file %s", inner);
         if (cfg->api_token != NULL && (mode & (S_IRGRP | S_IROTH)))

@@ -98,7 +98,7 @@ static void sleep_ms(long ms)
 
 long okta_http_backoff_ms(int attempt, unsigned int random_value)
 {
-    long base = 250L << (attempt < 5 ? attempt : 5); /* 250 ms, 500 ms, 1 s, ... */
+    long base = 250L << (attempt < 0 ? 0 : attempt < 5 ? attempt : 5); /* 250 ms, 500 ms, 1 s, ... */
 
     /* Full spread between half and all of the base keeps a fleet that
      * failed together from retrying together. */

@@ -188,10 +188,24 @@ static json_object *get_typed(json_object *obj, const char *key, json_type type)
     return json_object_is_type(v, type) ? v : NULL;
 }
 
+/* A string with an embedded NUL would read as its prefix in C: "alice\u0000@evil"
+ * must never compare equal to "alice". */
+static bool string_has_nul(json_object *v)
+{
+    return strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
+}
+
 const char *okta_json_get_string(json_object *obj, const char *key)
 {
     json_object *v = get_typed(obj, key, json_type_string);
-    return v ? json_object_get_string(v) : NULL;
+    return v != NULL && !string_has_nul(v) ? json_object_get_string(v) : NULL;
+}
+
+const char *okta_json_string_value(json_object *v)
+{
+    if (v == NULL || !json_object_is_type(v, json_type_string) || string_has_nul(v))
+        return NULL;
+    return json_object_get_string(v);
 }
 
 json_object *okta_json_get_object(json_object *obj, const char *key)
@@ -210,5 +224,7 @@ bool okta_json_wrong_type(json_object *obj, const char *key, json_type expected)
 
     if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || v == NULL)
         return false;
+    if (expected == json_type_string && json_object_is_type(v, json_type_string))
+        return string_has_nul(v);
     return !json_object_is_type(v, expected);
 }

@@ -110,13 +110,12 @@ static int take_amr(json_object *obj, struct okta_session *s, struct okta_result
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(arr, i);
-        if (item == NULL || !json_object_is_type(item, json_type_string) ||
-            json_object_get_string_len(item) > 16) {
+        const char *method = okta_json_string_value(json_object_array_get_idx(arr, i));
+        if (method == NULL || strlen(method) > 16) {
             okta_result_set(res, OKTA_ERR_HOSTILE, "session field amr has a bad entry");
             return -1;
         }
-        s->amr[s->n_amr] = strdup(json_object_get_string(item));
+        s->amr[s->n_amr] = strdup(method);
         if (s->amr[s->n_amr] == NULL) {
             okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
             return -1;

@@ -68,7 +68,9 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
                                    enum okta_retry retry, struct okta_response *resp,
                                    struct okta_result *res);
 
-/* Reads Okta's error object from a response into res (code, id, summary). */
+/* Reads Okta's error object from a response into res: errorCode and
+ * errorId.  errorSummary is not kept: it may echo input such as a session
+ * id, and only errorCode is meant for flow control. */
 void okta_http_read_error(const struct okta_response *resp, struct okta_result *res);
 
 /* Pure helpers, unit-tested. */

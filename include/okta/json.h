@@ -34,8 +34,10 @@ json_object *okta_json_parse_object(const char *body, size_t len);
  * (NULL-terminated), then releases the tree. */
 void okta_json_put_wiped(json_object *obj, const char *const *secret_keys);
 
-/* Typed lookups: NULL when the key is absent, null, or of another type. */
+/* Typed lookups: NULL when the key is absent, null, or of another type.
+ * Strings with an embedded NUL count as another type. */
 const char *okta_json_get_string(json_object *obj, const char *key);
+const char *okta_json_string_value(json_object *v);
 json_object *okta_json_get_object(json_object *obj, const char *key);
 json_object *okta_json_get_array(json_object *obj, const char *key);
 
