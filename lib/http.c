@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -229,6 +231,43 @@ static curl_socket_t open_socket_cloexec(void *clientp, curlsocktype purpose,
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
+/*
+ * libcurl 7.88 makes a few descriptors of its own without close-on-exec
+ * (the wake-up socketpair of the multi handle behind curl_easy_perform).
+ * They live as long as the handle, and sudo without pam_session execs the
+ * command while the handle is still open, so every socket that appears
+ * during a request is marked close-on-exec.
+ */
+#define FD_SWEEP_MAX 1024
+
+struct fd_set_snapshot {
+    unsigned char open[FD_SWEEP_MAX / 8];
+};
+
+static void fd_snapshot(struct fd_set_snapshot *snap)
+{
+    memset(snap, 0, sizeof(*snap));
+    for (int fd = 0; fd < FD_SWEEP_MAX; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            snap->open[fd / 8] |= (unsigned char)(1u << (fd % 8));
+}
+
+static void fd_mark_new_sockets_cloexec(const struct fd_set_snapshot *before)
+{
+    struct stat st;
+    int flags;
+
+    for (int fd = 0; fd < FD_SWEEP_MAX; fd++) {
+        if (before->open[fd / 8] & (1u << (fd % 8)))
+            continue;
+        flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || (flags & FD_CLOEXEC))
+            continue;
+        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+            fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
 static void free_headers_wiped(struct curl_slist *list)
 {
     for (struct curl_slist *h = list; h != NULL; h = h->next)
@@ -394,6 +433,7 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
 {
     CURL *curl = c->conn->curl;
     struct capture cap = { .resp = resp };
+    struct fd_set_snapshot fds;
     CURLcode rc;
     long status = 0, req_size = 0;
 
@@ -423,7 +463,9 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
 
     okta_response_free(resp);
     resp->rate_limit = resp->rate_remaining = resp->rate_reset = resp->date = -1;
+    fd_snapshot(&fds);
     rc = curl_easy_perform(curl);
+    fd_mark_new_sockets_cloexec(&fds);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &req_size);
     /* Leave nothing pointing at stack or freed memory in the handle. */
@@ -519,7 +561,12 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
         } else if (resp->status < 200) {
             st = okta_result_set(res, OKTA_ERR_HOSTILE, "unexpected status %ld", resp->status);
         } else {
+            /* A retry that worked leaves no trace of the failures before it. */
             st = OKTA_OK;
+            res->status = OKTA_OK;
+            res->detail[0] = '\0';
+            res->error_code[0] = '\0';
+            res->error_id[0] = '\0';
         }
         if (!again || attempt >= c->cfg->retries)
             break;

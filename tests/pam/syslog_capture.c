@@ -1,0 +1,128 @@
+/*
+ * syslog_capture: an LD_PRELOAD library that catches everything a process
+ * sends to syslog and appends it, one line per message, to the file named
+ * by SYSLOG_CAPTURE_FILE:
+ *
+ *     <priority-number> <ident>: <message>
+ *
+ * The priority number includes the facility (the openlog facility when the
+ * call gives none), so tests can check both authpriv and the severity.
+ * Each line is one write(2) to a file opened with O_APPEND, so the lines of
+ * forked processes do not interleave.  Without SYSLOG_CAPTURE_FILE the
+ * messages are dropped.  Nothing reaches the real syslog.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+/* The fortified inline wrappers would clash with the definitions below. */
+#undef _FORTIFY_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static const char *capture_ident;
+static int capture_facility = LOG_USER;
+
+void openlog(const char *ident, int option, int facility)
+{
+    (void)option;
+    capture_ident = ident;
+    if (facility != 0)
+        capture_facility = facility & LOG_FACMASK;
+}
+
+void closelog(void)
+{
+    capture_ident = NULL;
+    capture_facility = LOG_USER;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void capture(int priority, const char *fmt, va_list ap)
+{
+    int saved_errno = errno;
+    const char *path = getenv("SYSLOG_CAPTURE_FILE");
+    if (path == NULL || path[0] == '\0')
+        return;
+
+    char *message = NULL;
+    errno = saved_errno; /* for %m */
+    if (vasprintf(&message, fmt, ap) < 0) {
+        errno = saved_errno;
+        return;
+    }
+    if ((priority & LOG_FACMASK) == 0)
+        priority |= capture_facility;
+    const char *ident = capture_ident ? capture_ident : program_invocation_short_name;
+
+    /* One line per message: newlines inside it are shown as \n. */
+    size_t extra = 0;
+    for (const char *p = message; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\\')
+            extra++;
+    size_t cap = strlen(ident) + strlen(message) + extra + 32;
+    char *line = malloc(cap);
+    if (line != NULL) {
+        int n = snprintf(line, cap, "%d %s: ", priority, ident);
+        size_t len = n > 0 ? (size_t)n : 0;
+        for (const char *p = message; *p != '\0'; p++) {
+            if (*p == '\n') {
+                line[len++] = '\\';
+                line[len++] = 'n';
+            } else if (*p == '\\') {
+                line[len++] = '\\';
+                line[len++] = '\\';
+            } else {
+                line[len++] = *p;
+            }
+        }
+        line[len++] = '\n';
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            ssize_t w = write(fd, line, len);
+            (void)w;
+            close(fd);
+        }
+        free(line);
+    }
+    free(message);
+    errno = saved_errno;
+}
+
+void vsyslog(int priority, const char *fmt, va_list ap)
+{
+    capture(priority, fmt, ap);
+}
+
+void syslog(int priority, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    capture(priority, fmt, ap);
+    va_end(ap);
+}
+
+/* The _FORTIFY_SOURCE entry points glibc's headers redirect to. */
+void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap);
+void __syslog_chk(int priority, int flag, const char *fmt, ...);
+
+void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+{
+    (void)flag;
+    capture(priority, fmt, ap);
+}
+
+void __syslog_chk(int priority, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    (void)flag;
+    va_start(ap, fmt);
+    capture(priority, fmt, ap);
+    va_end(ap);
+}
