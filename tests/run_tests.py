@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs the Python test suites (fake Okta, PAM through libpam, real clients).
 
-Usage: run_tests.py [SUITE_DIR ...]   (default: every suite)
+Usage: run_tests.py [SUITE_DIR | TEST_FILE ...]   (default: every suite)
 Prints each test's outcome and ends with "python: N passed, N failed,
 N skipped"; exits non-zero if anything failed.
 """
@@ -19,7 +19,10 @@ def main(argv):
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     for d in dirs:
-        if os.path.isdir(d) and any(f.startswith("test_") for f in os.listdir(d)):
+        if os.path.isfile(d):
+            suite.addTests(loader.discover(os.path.dirname(os.path.abspath(d)),
+                                           pattern=os.path.basename(d)))
+        elif os.path.isdir(d) and any(f.startswith("test_") for f in os.listdir(d)):
             suite.addTests(loader.discover(d, pattern="test_*.py", top_level_dir=d))
     started = time.monotonic()
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)

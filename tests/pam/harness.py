@@ -474,6 +474,10 @@ class PamTestCase(unittest.TestCase):
             cmd = ["setpriv", "--reuid=%d" % as_uid, "--regid=%d" % as_uid,
                    "--clear-groups", "--"] + cmd
 
+        if os.environ.get("OKTA_TEST_WRAPPER"):
+            # e.g. valgrind for the long tier: it runs the driver and so the module.
+            cmd = os.environ["OKTA_TEST_WRAPPER"].split() + cmd
+            timeout *= 10
         proc_env = self.driver_env(log_file)
         proc_env.update(env or {})
         return self._execute(cmd, proc_env, log_file, timeout, list(pauses))
