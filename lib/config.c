@@ -8,7 +8,7 @@
 #include "okta/config.h"
 #include "okta/secret.h"
 
-#include <ctype.h>
+#include "okta/ascii.h"
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -155,15 +155,15 @@ int okta_validate_org_url(const char *url, char *err, size_t errlen)
         p = strchr(host, ']');
         if (p == NULL)
             return fail(err, errlen, "org_url: unterminated IPv6 address");
-        if (p == host + 1 || strchr(host, ':') > p)
+        if (p == host + 1 || memchr(host + 1, ':', (size_t)(p - host - 1)) == NULL)
             return fail(err, errlen, "org_url: bad IPv6 address");
         for (const char *q = host + 1; q < p; q++)
-            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+            if (!okta_is_xdigit((unsigned char)*q) && *q != ':' && *q != '.')
                 return fail(err, errlen, "org_url: bad IPv6 address");
         p++;
     } else {
         for (p = host; *p != '\0' && *p != ':' && *p != '/'; p++)
-            if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            if (!okta_is_alnum((unsigned char)*p) && *p != '-' && *p != '.')
                 return fail(err, errlen, "org_url: bad character in host name");
     }
     hostlen = (size_t)(p - host);
@@ -173,7 +173,7 @@ int okta_validate_org_url(const char *url, char *err, size_t errlen)
         char *end;
         long port;
         errno = 0;
-        if (!isdigit((unsigned char)p[1]))
+        if (!okta_is_digit((unsigned char)p[1]))
             return fail(err, errlen, "org_url: bad port");
         port = strtol(p + 1, &end, 10);
         if (errno != 0 || port < 1 || port > 65535)
@@ -196,7 +196,7 @@ bool okta_session_id_valid(const char *id)
     for (; id[n] != '\0'; n++) {
         if (n >= 128)
             return false;
-        if (!isalnum((unsigned char)id[n]) && id[n] != '_' && id[n] != '-')
+        if (!okta_is_alnum((unsigned char)id[n]) && id[n] != '_' && id[n] != '-')
             return false;
     }
     return n > 0;
@@ -398,7 +398,7 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         char *end;
         long v;
         errno = 0;
-        if (!isdigit((unsigned char)value[0]))
+        if (!okta_is_digit((unsigned char)value[0]))
             return fail(err, errlen, "%s: '%.32s' is not a number", key, value);
         v = strtol(value, &end, 10);
         if (*end != '\0')

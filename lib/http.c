@@ -10,7 +10,7 @@
 #include "okta/json.h"
 #include "okta/secret.h"
 
-#include <ctype.h>
+#include "okta/ascii.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,11 +22,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 struct okta_conn {
     CURL *curl;
+    pid_t owner; /* the process that made the handle */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -54,14 +56,23 @@ struct okta_conn *okta_conn_new(void)
         free(conn);
         return NULL;
     }
+    conn->owner = getpid();
     return conn;
+}
+
+bool okta_conn_owned_here(const struct okta_conn *conn)
+{
+    return conn != NULL && conn->owner == getpid();
 }
 
 void okta_conn_free(struct okta_conn *conn)
 {
     if (conn == NULL)
         return;
-    curl_easy_cleanup(conn->curl);
+    /* A forked child must not clean up its parent's handle: that would
+     * send a TLS close_notify on the connection the parent still uses. */
+    if (okta_conn_owned_here(conn))
+        curl_easy_cleanup(conn->curl);
     free(conn);
 }
 
@@ -115,6 +126,8 @@ long okta_http_rate_limit_wait_ms(long reset_epoch, long date_epoch)
         return -1;
     if (reset_epoch < now)
         return 1000;
+    if (reset_epoch - now > 24 * 3600)
+        return 24 * 3600 * 1000L; /* longer than any budget: no retry */
     /* Okta's SDKs wait until the reset plus one second of clock slack. */
     return (reset_epoch - now + 1) * 1000;
 }
@@ -153,7 +166,7 @@ static bool header_is(const char *line, size_t len, const char *name, const char
     size_t nl = strlen(name);
     const char *v, *end;
 
-    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+    if (len <= nl || okta_ascii_ncasecmp(line, name, nl) != 0 || line[nl] != ':')
         return false;
     v = line + nl + 1;
     end = line + len;
@@ -173,7 +186,7 @@ static long header_long(const char *v, size_t n)
     if (n == 0 || n > 18)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)v[i]))
+        if (!okta_is_digit((unsigned char)v[i]))
             return -1;
         out = out * 10 + (v[i] - '0');
     }
@@ -240,31 +253,38 @@ static curl_socket_t open_socket_cloexec(void *clientp, curlsocktype purpose,
  */
 #define FD_SWEEP_MAX 1024
 
-struct fd_set_snapshot {
-    unsigned char open[FD_SWEEP_MAX / 8];
+struct fd_snapshot {
+    ino_t ino[FD_SWEEP_MAX]; /* 0 when the descriptor was not open */
 };
 
-static void fd_snapshot(struct fd_set_snapshot *snap)
+static ino_t fd_inode(int fd)
 {
-    memset(snap, 0, sizeof(*snap));
-    for (int fd = 0; fd < FD_SWEEP_MAX; fd++)
-        if (fcntl(fd, F_GETFD) >= 0)
-            snap->open[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    struct stat st;
+
+    if (fcntl(fd, F_GETFD) < 0 || fstat(fd, &st) != 0)
+        return 0;
+    return st.st_ino != 0 ? st.st_ino : 1;
 }
 
-static void fd_mark_new_sockets_cloexec(const struct fd_set_snapshot *before)
+static void fd_take_snapshot(struct fd_snapshot *snap)
+{
+    for (int fd = 0; fd < FD_SWEEP_MAX; fd++)
+        snap->ino[fd] = fd_inode(fd);
+}
+
+static void fd_mark_new_sockets_cloexec(const struct fd_snapshot *before)
 {
     struct stat st;
     int flags;
 
     for (int fd = 0; fd < FD_SWEEP_MAX; fd++) {
-        if (before->open[fd / 8] & (1u << (fd % 8)))
-            continue;
         flags = fcntl(fd, F_GETFD);
-        if (flags < 0 || (flags & FD_CLOEXEC))
+        if (flags < 0 || (flags & FD_CLOEXEC) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
             continue;
-        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
-            fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        /* Same number, same socket: the application's, leave it alone. */
+        if (before->ino[fd] == (st.st_ino != 0 ? st.st_ino : 1))
+            continue;
+        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
     }
 }
 
@@ -355,6 +375,8 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     /* An empty proxy string also stops libcurl from reading *_proxy
      * variables from the environment of whoever runs su or sudo. */
     curl_easy_setopt(curl, CURLOPT_PROXY, cfg->proxy != NULL ? cfg->proxy : "");
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, ""); /* and not NO_PROXY either */
+    curl_easy_setopt(curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_QUICK_EXIT, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -427,13 +449,22 @@ static void copy_rate_info(const struct okta_response *resp, struct okta_result 
 }
 
 /* One attempt.  Returns the CURLcode; fills resp. */
+/*
+ * libcurl resends a request by itself when a reused connection turns out
+ * dead before any answer arrives (Curl_retry_request), which the retry
+ * rules above cannot see: the first copy may well have reached Okta.  A
+ * password, passcode or session token must never be sent twice, so those
+ * always go over a new connection.  With a cache of one connection, the
+ * one that created the session is the one acct_mgmt and open_session reuse.
+ */
 static CURLcode perform_once(struct okta_client *c, enum okta_method method, const char *url,
                              const char *body, size_t body_len, struct curl_slist *headers,
-                             struct okta_response *resp, bool *reached, bool *oversized)
+                             enum okta_retry retry, struct okta_response *resp, bool *reached,
+                             bool *oversized)
 {
     CURL *curl = c->conn->curl;
     struct capture cap = { .resp = resp };
-    struct fd_set_snapshot fds;
+    struct fd_snapshot *fds = malloc(sizeof(*fds));
     CURLcode rc;
     long status = 0, req_size = 0;
 
@@ -445,6 +476,9 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &cap);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
+    curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 1L);
+    if (retry == OKTA_RETRY_UNSENT)
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
     switch (method) {
     case OKTA_GET:
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -463,9 +497,12 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
 
     okta_response_free(resp);
     resp->rate_limit = resp->rate_remaining = resp->rate_reset = resp->date = -1;
-    fd_snapshot(&fds);
+    if (fds != NULL)
+        fd_take_snapshot(fds);
     rc = curl_easy_perform(curl);
-    fd_mark_new_sockets_cloexec(&fds);
+    if (fds != NULL)
+        fd_mark_new_sockets_cloexec(fds);
+    free(fds);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &req_size);
     /* Leave nothing pointing at stack or freed memory in the handle. */
@@ -536,7 +573,7 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
             st = okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
             break;
         }
-        rc = perform_once(c, method, url.data, body, body_len, headers, resp, &reached,
+        rc = perform_once(c, method, url.data, body, body_len, headers, retry, resp, &reached,
                           &oversized);
         free_headers_wiped(headers);
         c->budget_ms -= now_ms() - started;
@@ -581,6 +618,8 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
     return st;
 }
 
+static const char *const error_secret_keys[] = { "errorSummary", NULL };
+
 void okta_http_read_error(const struct okta_response *resp, struct okta_result *res)
 {
     json_object *obj;
@@ -599,5 +638,6 @@ void okta_http_read_error(const struct okta_response *resp, struct okta_result *
         okta_escape_for_log(res->error_code, sizeof(res->error_code), code, strlen(code));
     if (id != NULL)
         okta_escape_for_log(res->error_id, sizeof(res->error_id), id, strlen(id));
-    json_object_put(obj);
+    /* errorSummary can echo a session id ("Not found: ... <id> (Session)"). */
+    okta_json_put_wiped(obj, error_secret_keys);
 }

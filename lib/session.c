@@ -5,7 +5,7 @@
 #include "okta/secret.h"
 #include "okta/session.h"
 
-#include <ctype.h>
+#include "okta/ascii.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +38,21 @@ static bool looks_like_datetime(const char *v)
     size_t i;
 
     for (i = 0; shape[i] != '\0'; i++) {
-        if (shape[i] == 'd' ? !isdigit((unsigned char)v[i]) : v[i] != shape[i])
+        if (shape[i] == 'd' ? !okta_is_digit((unsigned char)v[i]) : v[i] != shape[i])
             return false;
     }
     if (v[i] == '.') {
         i++;
-        if (!isdigit((unsigned char)v[i]))
+        if (!okta_is_digit((unsigned char)v[i]))
             return false;
-        while (isdigit((unsigned char)v[i]))
+        while (okta_is_digit((unsigned char)v[i]))
             i++;
     }
     if (v[i] == 'Z')
         return v[i + 1] == '\0';
-    if ((v[i] == '+' || v[i] == '-') && isdigit((unsigned char)v[i + 1]) &&
-        isdigit((unsigned char)v[i + 2]) && v[i + 3] == ':' && isdigit((unsigned char)v[i + 4]) &&
-        isdigit((unsigned char)v[i + 5]))
+    if ((v[i] == '+' || v[i] == '-') && okta_is_digit((unsigned char)v[i + 1]) &&
+        okta_is_digit((unsigned char)v[i + 2]) && v[i + 3] == ':' && okta_is_digit((unsigned char)v[i + 4]) &&
+        okta_is_digit((unsigned char)v[i + 5]))
         return v[i + 6] == '\0';
     return false;
 }
@@ -190,7 +190,7 @@ enum okta_status okta_session_check(const struct okta_session *s, const char *ex
 {
     if (strcmp(s->status, "ACTIVE") != 0)
         return okta_result_set(res, OKTA_ERR_GONE, "session status is not ACTIVE");
-    if (expected_login == NULL || strcasecmp(s->login, expected_login) != 0)
+    if (expected_login == NULL || okta_ascii_casecmp(s->login, expected_login) != 0)
         return okta_result_set(res, OKTA_ERR_DENIED, "session belongs to another Okta user");
     if (require_mfa && !okta_session_has_amr(s, "mfa"))
         return okta_result_set(res, OKTA_ERR_DENIED, "session has no MFA and require_mfa is set");
@@ -222,6 +222,27 @@ static enum okta_status map_session_error(const struct okta_response *resp, bool
     return okta_result_set(res, OKTA_ERR_HOSTILE, "unexpected status %ld", resp->status);
 }
 
+/*
+ * A created session whose body is unusable (say, a bad expiresAt) is still
+ * a live session in Okta: end it if its id can be read (DESIGN §1).
+ */
+static void end_unusable_session(struct okta_client *c, const struct okta_response *resp)
+{
+    json_object *obj = okta_json_parse_object(resp->body, resp->len);
+    const char *id = okta_json_get_string(obj, "id");
+    struct okta_result ignored;
+    char *copy;
+
+    if (id != NULL && okta_session_id_valid(id)) {
+        copy = okta_secret_strdup(id);
+        okta_result_clear(&ignored);
+        if (copy != NULL)
+            okta_session_end(c, copy, &ignored);
+        okta_secret_free(copy);
+    }
+    okta_json_put_wiped(obj, session_secret_keys);
+}
+
 static enum okta_status session_call(struct okta_client *c, enum okta_method method,
                                      const char *path, const char *body, size_t body_len,
                                      enum okta_retry retry, bool creating,
@@ -232,10 +253,13 @@ static enum okta_status session_call(struct okta_client *c, enum okta_method met
 
     st = okta_http_request(c, method, path, body, body_len, retry, &resp, res);
     if (st == OKTA_OK) {
-        if (resp.status == 200)
+        if (resp.status == 200) {
             st = okta_session_parse(resp.body, resp.len, out, res);
-        else
+            if (st == OKTA_ERR_HOSTILE && creating)
+                end_unusable_session(c, &resp);
+        } else {
             st = map_session_error(&resp, creating, res);
+        }
     }
     okta_response_free(&resp);
     return st;

@@ -19,8 +19,8 @@ int okta_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **arg
     memset(&scratch, 0, sizeof(scratch));
     if (!okta_ctx_begin(&ctx, pamh, PHASE_ACCT_MGMT, flags, argc, argv, &rc))
         goto out;
-    if (!okta_ctx_gate_user(&ctx, &rc))
-        goto out;
+    /* No session (public-key SSH, sudo with a cached timestamp): nothing
+     * to say, whoever the user is. */
     h = okta_handoff_peek(&ctx, &scratch);
     if (h == NULL) {
         okta_log_debug(&ctx, "ignored: no Okta session to check");
@@ -32,6 +32,10 @@ int okta_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **arg
         rc = PAM_IGNORE;
         goto out;
     }
+    if (h->verified_login != NULL)
+        ctx.login = strdup(h->verified_login); /* logged as the login checked */
+    else if (!okta_ctx_gate_user(&ctx, &rc))
+        goto out;
     okta_result_clear(&res);
     memset(&session, 0, sizeof(session));
     /* An id that came through the environment has no verified login: it

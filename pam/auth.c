@@ -38,14 +38,14 @@ static bool is_ip_literal(const char *s)
  * try_first_pass, otherwise asked for.  *prompted tells whether it was
  * typed here (and so should be offered to the next module).
  */
-static enum okta_status get_secret(struct okta_pam_ctx *ctx, const char *prompt, char **out,
-                                   bool *prompted, struct okta_result *res)
+static enum okta_status get_secret(struct okta_pam_ctx *ctx, const char *prompt, bool may_reuse,
+                                   char **out, bool *prompted, struct okta_result *res)
 {
     const void *item = NULL;
 
     *out = NULL;
     *prompted = false;
-    if (ctx->cfg.use_first_pass || ctx->cfg.try_first_pass) {
+    if (may_reuse && (ctx->cfg.use_first_pass || ctx->cfg.try_first_pass)) {
         if (pam_get_item(ctx->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
             *out = okta_secret_strdup(item);
             return *out ? OKTA_OK : okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
@@ -59,25 +59,20 @@ static enum okta_status get_secret(struct okta_pam_ctx *ctx, const char *prompt,
     return OKTA_OK;
 }
 
-static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
-                                         char *user_message, size_t msglen,
-                                         struct okta_result *res)
+static const char *password_prompt(const struct okta_pam_ctx *ctx)
+{
+    return ctx->cfg.password_prompt ? ctx->cfg.password_prompt : "Password: ";
+}
+
+static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, char **token,
+                                   char *user_message, size_t msglen, struct okta_result *res)
 {
     struct okta_authn_outcome outcome;
-    char *password = NULL;
-    bool prompted = false;
     enum okta_status st;
 
-    st = get_secret(ctx, ctx->cfg.password_prompt ? ctx->cfg.password_prompt : "Password: ",
-                    &password, &prompted, res);
-    if (st != OKTA_OK)
-        return st;
-    if (password[0] == '\0') {
-        okta_secret_free(password);
+    if (password[0] == '\0')
         return okta_result_set(res, OKTA_ERR_DENIED, "empty password; nothing sent to Okta");
-    }
     if (has_four_byte_utf8(password)) {
-        okta_secret_free(password);
         snprintf(user_message, msglen,
                  "Okta passwords cannot contain characters such as emoji; nothing was sent.");
         return okta_result_set(res, OKTA_ERR_DENIED, "password has 4-byte UTF-8; not sent");
@@ -86,13 +81,38 @@ static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
         ctx->client.forwarded_for = ctx->rhost;
     st = okta_authn_primary(&ctx->client, ctx->login, password, &outcome, res);
     ctx->client.forwarded_for = NULL;
-    if (prompted)
-        pam_set_item(ctx->pamh, PAM_AUTHTOK, password); /* for the next module in the stack */
-    okta_secret_free(password);
     snprintf(user_message, msglen, "%s", outcome.user_message);
     *token = outcome.session_token;
     outcome.session_token = NULL;
     okta_authn_outcome_free(&outcome);
+    return st;
+}
+
+static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
+                                         char *user_message, size_t msglen,
+                                         struct okta_result *res)
+{
+    char *password = NULL;
+    bool prompted = false;
+    enum okta_status st;
+
+    st = get_secret(ctx, password_prompt(ctx), true, &password, &prompted, res);
+    if (st != OKTA_OK)
+        return st;
+    st = authn_once(ctx, password, token, user_message, msglen, res);
+    if (st == OKTA_ERR_DENIED && !prompted && ctx->cfg.try_first_pass) {
+        /* The earlier module's password was not the Okta one: ask, as
+         * Linux-PAM modules do with try_first_pass. */
+        okta_secret_clear(&password);
+        okta_result_clear(res);
+        user_message[0] = '\0';
+        st = get_secret(ctx, password_prompt(ctx), false, &password, &prompted, res);
+        if (st == OKTA_OK)
+            st = authn_once(ctx, password, token, user_message, msglen, res);
+    }
+    if (prompted && password != NULL)
+        pam_set_item(ctx->pamh, PAM_AUTHTOK, password); /* for the next module in the stack */
+    okta_secret_free(password);
     return st;
 }
 
@@ -103,7 +123,7 @@ static enum okta_status token_from_prompt(struct okta_pam_ctx *ctx, char **token
     enum okta_status st;
 
     st = get_secret(ctx, ctx->cfg.token_prompt ? ctx->cfg.token_prompt : "Okta session token: ",
-                    token, &prompted, res);
+                    true, token, &prompted, res);
     if (st != OKTA_OK)
         return st;
     /* Pasted tokens often carry surrounding blanks. */
@@ -129,31 +149,69 @@ static void end_refused_session(struct okta_pam_ctx *ctx, const struct okta_sess
         okta_log_outcome(ctx, LOG_ERR, "refused_session_not_ended", &end_res);
 }
 
+/* Ends the session an earlier authenticate on this handle verified. */
+static void end_replaced_session(struct okta_pam_ctx *ctx, char *old_id)
+{
+    struct okta_result end_res;
+
+    okta_result_clear(&end_res);
+    if (okta_session_end(&ctx->client, old_id, &end_res) != OKTA_OK)
+        okta_log_outcome(ctx, LOG_ERR, "replaced_session_not_ended", &end_res);
+    okta_secret_free(old_id);
+}
+
+/* A name that does not exist here still gets the prompt it would get if
+ * it did, so the prompt does not tell an attacker which names exist. */
+static void prompt_and_forget(struct okta_pam_ctx *ctx)
+{
+    char *answer = NULL;
+    bool prompted = false;
+    struct okta_result ignored;
+
+    okta_result_clear(&ignored);
+    get_secret(ctx, ctx->cfg.token_source == OKTA_TOKEN_AUTHN ? password_prompt(ctx)
+               : ctx->cfg.token_prompt ? ctx->cfg.token_prompt : "Okta session token: ",
+               true, &answer, &prompted, &ignored);
+    okta_secret_free(answer);
+}
+
 int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     struct okta_pam_ctx ctx;
     struct okta_result res;
     struct okta_session session;
     char user_message[OKTA_USER_MESSAGE_MAX] = "";
-    char *token = NULL;
+    char *token = NULL, *old_id = NULL;
     const char *user = NULL;
     enum okta_status st;
     int rc;
 
+    memset(&session, 0, sizeof(session));
     if (!okta_ctx_begin(&ctx, pamh, PHASE_AUTHENTICATE, flags, argc, argv, &rc))
         goto out;
-    if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL) {
-        rc = PAM_USER_UNKNOWN;
+    /* Whatever an earlier authenticate on this handle left must not serve
+     * whoever authenticates now. */
+    old_id = okta_handoff_discard(&ctx);
+    rc = pam_get_user(pamh, &user, NULL);
+    if (rc != PAM_SUCCESS || user == NULL) {
+        rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;
         goto out;
     }
     ctx.user = user;
-    if (!okta_ctx_gate_user(&ctx, &rc))
+    if (!okta_ctx_gate_user(&ctx, &rc)) {
+        if (rc == PAM_USER_UNKNOWN)
+            prompt_and_forget(&ctx);
         goto out;
+    }
     okta_result_clear(&res);
-    memset(&session, 0, sizeof(session));
     if (!okta_ctx_connect(&ctx, &res)) {
         rc = okta_finish(&ctx, &res, NULL);
         goto out;
+    }
+    if (old_id != NULL) {
+        end_replaced_session(&ctx, old_id);
+        old_id = NULL;
+        okta_client_init(&ctx.client, ctx.client.conn, &ctx.cfg); /* a fresh budget */
     }
 
     if (ctx.cfg.token_source == OKTA_TOKEN_AUTHN)
@@ -172,13 +230,15 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
             end_refused_session(&ctx, &session);
         } else if (okta_handoff_store(&ctx, &session, ctx.login) != 0) {
             end_refused_session(&ctx, &session);
+            okta_secret_free(okta_handoff_discard(&ctx));
             st = okta_result_set(&res, OKTA_ERR_INTERNAL, "cannot keep the session");
         }
     }
     rc = okta_finish(&ctx, &res, user_message[0] ? user_message : NULL);
-    okta_session_free(&session);
 out:
+    okta_session_free(&session);
     okta_secret_clear(&token);
+    okta_secret_clear(&old_id);
     okta_ctx_end(&ctx);
     return rc;
 }

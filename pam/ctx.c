@@ -132,9 +132,11 @@ bool okta_ctx_connect(struct okta_pam_ctx *ctx, struct okta_result *res)
     const void *data = NULL;
     struct okta_conn *conn;
 
-    if (pam_get_data(ctx->pamh, DATA_CONN, &data) == PAM_SUCCESS && data != NULL) {
+    if (pam_get_data(ctx->pamh, DATA_CONN, &data) == PAM_SUCCESS && data != NULL &&
+        okta_conn_owned_here(data)) {
         conn = (struct okta_conn *)(uintptr_t)data;
     } else {
+        /* None yet, or one inherited across fork (one handle per process). */
         conn = okta_conn_new();
         if (conn == NULL) {
             okta_result_set(res, OKTA_ERR_INTERNAL, "cannot initialise libcurl");

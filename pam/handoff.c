@@ -190,3 +190,21 @@ void okta_handoff_forget(struct okta_pam_ctx *ctx)
     if (stored(ctx) != NULL)
         pam_set_data(ctx->pamh, DATA_SESSION, NULL, NULL);
 }
+
+char *okta_handoff_discard(struct okta_pam_ctx *ctx)
+{
+    static const char *const exported[] = { OKTA_ENV_SESSION_ID, "OKTA_SESSION_ID",
+                                            "OKTA_SESSION_EXPIRES_AT", "OKTA_USER_ID",
+                                            "OKTA_LOGIN" };
+    struct okta_handoff *h = stored(ctx);
+    char *id = NULL;
+
+    /* Only a session this handle verified is ours to end. */
+    if (h != NULL && h->verified_login != NULL)
+        id = okta_secret_strdup(h->id);
+    okta_handoff_forget(ctx);
+    for (size_t i = 0; i < sizeof(exported) / sizeof(exported[0]); i++)
+        if (pam_getenv(ctx->pamh, exported[i]) != NULL)
+            pam_putenv(ctx->pamh, exported[i]);
+    return id;
+}

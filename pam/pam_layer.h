@@ -91,6 +91,10 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx);
 void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
                            const struct okta_session *s, const char *login);
 void okta_handoff_forget(struct okta_pam_ctx *ctx);
+/* authenticate, again on one handle: forgets the earlier session and its
+ * variables so they can never serve another user; returns the id of a
+ * session this handle verified (to be ended) or NULL. */
+char *okta_handoff_discard(struct okta_pam_ctx *ctx);
 void okta_handoff_clear(struct okta_handoff *h);
 
 /* Phases (auth.c, account.c, session.c). */

@@ -35,8 +35,10 @@ int okta_pam_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
     struct okta_pam_ctx ctx;
     int rc;
 
-    if (!okta_ctx_begin(&ctx, pamh, PHASE_SETCRED, flags, argc, argv, &rc))
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_SETCRED, flags, argc, argv, &rc)) {
+        okta_handoff_take(&ctx); /* the id must not reach the shell even so */
         goto out;
+    }
     rc = okta_handoff_take(&ctx) != NULL ? PAM_SUCCESS : PAM_IGNORE;
 out:
     okta_ctx_end(&ctx);
@@ -52,8 +54,10 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
     const char *expected;
     int rc;
 
-    if (!okta_ctx_begin(&ctx, pamh, PHASE_OPEN_SESSION, flags, argc, argv, &rc))
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_OPEN_SESSION, flags, argc, argv, &rc)) {
+        okta_handoff_take(&ctx); /* the id must not reach the shell even so */
         goto out;
+    }
     h = okta_handoff_take(&ctx);
     if (h == NULL) {
         okta_log_debug(&ctx, "ignored: no Okta session to refresh");
@@ -91,8 +95,10 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
     const char *expected;
     int rc;
 
-    if (!okta_ctx_begin(&ctx, pamh, PHASE_CLOSE_SESSION, flags, argc, argv, &rc))
+    if (!okta_ctx_begin(&ctx, pamh, PHASE_CLOSE_SESSION, flags, argc, argv, &rc)) {
+        okta_handoff_take(&ctx); /* the id must not reach the shell even so */
         goto out;
+    }
     h = okta_handoff_take(&ctx);
     if (h == NULL) {
         okta_log_debug(&ctx, "ignored: no Okta session to end");

@@ -21,6 +21,8 @@
 struct okta_conn;
 
 struct okta_conn *okta_conn_new(void);
+/* False in a process forked after the handle was made: it must make its own. */
+bool okta_conn_owned_here(const struct okta_conn *conn);
 void okta_conn_free(struct okta_conn *conn);
 
 /* The budget for one PAM call: created at the start of each call. */

@@ -62,12 +62,29 @@ class Lifecycle:
         self.assertIsNone(self.fake.session(ids[0]), "close_session did not end it")
 
     def test_authenticate_acct_mgmt_open_session_share_one_connection(self):
+        # The connection that created the session serves acct_mgmt and
+        # open_session; close_session opens its own.
         r = self.login()
-        before_close, close = r.requests[:-1], r.requests[-1]
-        self.assertOneConnection(before_close)
+        create = [q for q in r.requests if (q.method, q.path) == ("POST", "/api/v1/sessions")]
+        later = [q for q in r.requests
+                 if q.method == "GET" or q.path.endswith("/lifecycle/refresh")]
+        self.assertEqual(len(create), 1)
+        self.assertEqual(len(later), 2)
+        self.assertOneConnection(create + later)
+        close = r.requests[-1]
         self.assertEqual(close.method, "DELETE")
-        self.assertNotEqual(close.conn_id, before_close[0].conn_id,
+        self.assertNotEqual(close.conn_id, create[0].conn_id,
                             "close_session must open its own connection")
+
+    def test_credentials_always_travel_on_a_new_connection(self):
+        # libcurl silently resends a request whose reused connection died;
+        # a password or session token must never be sent twice (DESIGN §6).
+        r = self.login()
+        seen = set()
+        for q in r.requests:
+            if q.method == "POST" and q.path in ("/api/v1/authn", "/api/v1/sessions"):
+                self.assertNotIn(q.conn_id, seen, "%s reused a connection" % q.path)
+            seen.add(q.conn_id)
 
     # ---- what reaches the user's session ----------------------------------
 

@@ -1,0 +1,124 @@
+"""Behaviours a security review asked for: one handle, several users;
+credentials never sent twice; the caller's NO_PROXY; user enumeration;
+try_first_pass; created sessions the module cannot use; hostile headers."""
+
+import unittest
+
+from harness import (PamTestCase, PASSWORDS, PASSWORD_PROMPT, SESSION_PATH, SESSION_VAR,
+                     closed_port_url, login_of)
+
+
+class OneHandleManyUsers(PamTestCase):
+    def test_a_failed_second_authenticate_leaves_no_session_of_the_first_user(self):
+        # login(1) retries pam_authenticate on one handle: bob's failure must
+        # not inherit alice's session, and alice's session is ended.
+        r = self.run(["authenticate", "user:bob", "authenticate", "acct_mgmt",
+                      "open_session", "close_session", "env"],
+                     answers=[PASSWORDS["alice"], "not-bobs-password"],
+                     conf={"export_env": "yes"})
+        self.assertCalls(r, [("authenticate", "PAM_SUCCESS"), ("authenticate", "PAM_AUTH_ERR"),
+                             ("acct_mgmt", "PAM_IGNORE"), ("open_session", "PAM_IGNORE"),
+                             ("close_session", "PAM_IGNORE")])
+        alice_sid = self.session_ids(r)[0]
+        self.assertIsNone(self.fake.session(alice_sid), "alice's session was left open")
+        self.assertEqual(r.env(), {})
+        self.assertRequests(r, [("POST", "/api/v1/authn", 200), ("POST", "/api/v1/sessions", 200),
+                                ("DELETE", "/api/v1/sessions/" + alice_sid, 204),
+                                ("POST", "/api/v1/authn", 401)])
+
+    def test_acct_mgmt_without_a_session_ignores_even_unknown_users(self):
+        r = self.run("acct_mgmt", user="nosuchuser")
+        self.assertRc(r, "acct_mgmt", "PAM_IGNORE")
+        self.assertNoRequests(r)
+
+
+class CredentialsSentOnce(PamTestCase):
+    def test_dropped_create_does_not_resend_the_session_token(self):
+        self.fake.inject("POST", "/api/v1/sessions", drop=True)
+        r = self.run("authenticate", answers=[PASSWORDS["alice"]])
+        creates = [q for q in r.requests if q.path == "/api/v1/sessions"]
+        self.assertEqual(len(creates), 1, "the session token was sent twice")
+        self.assertRc(r, "authenticate", "PAM_AUTHINFO_UNAVAIL")
+
+    def test_second_authenticate_on_an_idle_connection_sends_the_password_once(self):
+        # The first login leaves a kept-alive connection; the second one's
+        # authn is dropped: libcurl must not silently resend the password.
+        pauses = [lambda: self.fake.inject("POST", "/api/v1/authn", drop=True)]
+        r = self.run(["authenticate", "pause", "authenticate"],
+                     answers=[PASSWORDS["alice"], PASSWORDS["alice"]], pauses=pauses,
+                     conf={"retries": "0"})
+        authns = [q for q in r.requests if q.path == "/api/v1/authn"]
+        self.assertEqual(len(authns), 2, [(q.path, q.status) for q in r.requests])
+        self.assertRc(r, "authenticate", "PAM_AUTHINFO_UNAVAIL", n=1)
+
+
+class CallerCannotSteerTheProxy(PamTestCase):
+    def test_no_proxy_variable_does_not_bypass_the_configured_proxy(self):
+        r = self.run("authenticate", answers=[PASSWORDS["alice"]],
+                     env={"NO_PROXY": "*", "no_proxy": "*"},
+                     conf={"proxy": closed_port_url().replace("https", "http"),
+                           "timeout": "3", "connect_timeout": "1"})
+        self.assertRc(r, "authenticate", "PAM_AUTHINFO_UNAVAIL")
+        self.assertNoRequests(r)
+
+
+class NoUserEnumeration(PamTestCase):
+    def test_unknown_user_is_prompted_like_a_real_one(self):
+        r = self.run("authenticate", user="nosuchuser", answers=["guess"])
+        self.assertRc(r, "authenticate", "PAM_USER_UNKNOWN")
+        self.assertEqual([p["text"] for p in r.prompts], [PASSWORD_PROMPT])
+        self.assertNoRequests(r)
+
+
+class TryFirstPass(PamTestCase):
+    def test_wrong_authtok_from_an_earlier_module_is_followed_by_a_prompt(self):
+        r = self.run("authenticate", authtok="the-unix-password",
+                     answers=[PASSWORDS["alice"]], args="try_first_pass")
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+        self.assertEqual([p["text"] for p in r.prompts], [PASSWORD_PROMPT])
+        self.assertRequests(r, [("POST", "/api/v1/authn", 401), ("POST", "/api/v1/authn", 200),
+                                ("POST", "/api/v1/sessions", 200)])
+
+    def test_use_first_pass_never_prompts(self):
+        r = self.run("authenticate", authtok="the-unix-password", answers=[],
+                     args="use_first_pass")
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertEqual(r.prompts, [])
+
+
+class UnusableCreatedSession(PamTestCase):
+    def test_created_session_with_a_bad_field_is_ended(self):
+        sid, body = self.session_body("alice", expiresAt="tomorrow")
+        self.fake.inject("POST", "/api/v1/sessions", body=body)
+        r = self.run("authenticate", answers=[PASSWORDS["alice"]])
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertRequests(r, [("POST", "/api/v1/authn", 200), ("POST", "/api/v1/sessions", 200),
+                                ("DELETE", "/api/v1/sessions/" + sid, 204)])
+
+
+class EnvironmentIdNeverSurvives(PamTestCase):
+    def test_bad_config_still_removes_the_session_variable(self):
+        sid = self.create_session("alice")
+        for step in ("setcred", "open_session", "close_session"):
+            with self.subTest(step=step):
+                r = self.run(["putenv:%s=%s" % (SESSION_VAR, sid), step, "env"],
+                             conf={"no_such_key": "1"})
+                self.assertRc(r, step, "PAM_SERVICE_ERR")
+                self.assertNotIn(SESSION_VAR, r.env())
+                self.assertNoRequests(r)
+
+
+class HostileHeaders(PamTestCase):
+    def test_absurd_rate_limit_reset_fails_fast(self):
+        self.fake.inject("GET", SESSION_PATH, status=429,
+                         headers=[("X-Rate-Limit-Remaining", "0"),
+                                  ("X-Rate-Limit-Reset", "999999999999999999")])
+        sid = self.create_session("alice")
+        r = self.run(["putenv:%s=%s" % (SESSION_VAR, sid), "acct_mgmt"])
+        self.assertRc(r, "acct_mgmt", "PAM_AUTHINFO_UNAVAIL")
+        self.assertLess(r.call("acct_mgmt")["ms"], 3000)
+        self.assertEqual(len(r.requests), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
