@@ -5,6 +5,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${FUZZ_OUT:-$(mktemp -d /tmp/okta-fuzz.XXXXXX)}
 secs=${FUZZ_SECONDS:-60}
+mkdir -p "$out"
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$top/include -I$top"
 libs="$(pkg-config --cflags --libs json-c libcurl) -lpthread"
 src="$top/lib/config.c $top/lib/json.c $top/lib/result.c $top/lib/secret.c $top/lib/session.c $top/lib/http.c $top/lib/authn.c"
