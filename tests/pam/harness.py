@@ -562,6 +562,10 @@ class PamTestCase(unittest.TestCase):
             self.fail("driver failed (exit %s)\n%s" % (proc.returncode, run.describe()))
         if any("ms" not in c or "fds" not in c for c in run.calls):
             self.fail("%s is older than harness.py: rebuild it (make check)" % DRIVER)
+        # Every run of every test: no secret of this test reached syslog,
+        # the user's screen or stderr, and every log line is escaped.
+        self.assertNoSecretsLogged(run)
+        self.assertLogClean(run)
         return run
 
     def _remember_request_secrets(self, r):

@@ -109,8 +109,10 @@ void syslog(int priority, const char *fmt, ...)
 }
 
 /* The _FORTIFY_SOURCE entry points glibc's headers redirect to. */
-void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap);
-void __syslog_chk(int priority, int flag, const char *fmt, ...);
+void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+void __syslog_chk(int priority, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
 {
