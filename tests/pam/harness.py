@@ -442,8 +442,13 @@ class PamTestCase(unittest.TestCase):
         n = self._run_count
         if write_config and config_path is None:
             self.write_config(conf)
+        driver, module, shim = DRIVER, MODULE, SYSLOG_SHIM
+        if as_uid is not None:
+            # Another user may not be able to reach the build tree (a clone
+            # under /root): run copies from this test's world-readable dir.
+            driver, module, shim = self.world_readable_copies()
         self.write_service(args, config_path=config_path, authtok=authtok is not None,
-                           name=service)
+                           name=service, module=module)
 
         log_file = os.path.join(self.dir, "syslog.%d" % n)
         with open(log_file, "w"):
@@ -456,7 +461,7 @@ class PamTestCase(unittest.TestCase):
             f.write("".join(a + "\n" for a in answers))
         os.chmod(answers_file, 0o644)
 
-        cmd = [DRIVER, "--confdir", self.confdir, "--service", service, "--user", user,
+        cmd = [driver, "--confdir", self.confdir, "--service", service, "--user", user,
                "--answers", answers_file]
         if rhost is not None:
             cmd += ["--rhost", rhost]
@@ -478,15 +483,27 @@ class PamTestCase(unittest.TestCase):
             # e.g. valgrind for the long tier: it runs the driver and so the module.
             cmd = os.environ["OKTA_TEST_WRAPPER"].split() + cmd
             timeout *= 10
-        proc_env = self.driver_env(log_file)
+        proc_env = self.driver_env(log_file, shim=shim)
         proc_env.update(env or {})
         return self._execute(cmd, proc_env, log_file, timeout, list(pauses))
 
-    def driver_env(self, log_file):
+    def world_readable_copies(self):
+        bindir = os.path.join(self.dir, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        os.chmod(bindir, 0o755)
+        copies = []
+        for path in (DRIVER, MODULE, SYSLOG_SHIM):
+            copy = os.path.join(bindir, os.path.basename(path))
+            shutil.copy2(path, copy)
+            os.chmod(copy, 0o755)
+            copies.append(copy)
+        return tuple(copies)
+
+    def driver_env(self, log_file, shim=None):
         """A minimal environment: nothing of the caller's may steer the module.
         Sanitizer options pass through; OKTA_TEST_PRELOAD (e.g. a sanitizer
         runtime) goes first in LD_PRELOAD."""
-        preload = [NSS_WRAPPER, SYSLOG_SHIM]
+        preload = [NSS_WRAPPER, shim or SYSLOG_SHIM]
         if os.environ.get("OKTA_TEST_PRELOAD"):
             preload.insert(0, os.environ["OKTA_TEST_PRELOAD"])
         env = {
