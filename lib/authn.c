@@ -1,22 +1,44 @@
 /*
  * The Authentication API transaction (REFERENCE §8): primary
- * authentication with username and password.  Statuses other than SUCCESS
- * and LOCKED_OUT end the transaction here until factor verification lands.
+ * authentication, then every step Okta asks for, following the links it
+ * returns rather than building URLs.  Never assumes a transition: each
+ * answer's status decides the next step.
  */
 #include "config.h"
 
+#include "okta/ascii.h"
 #include "okta/authn.h"
 #include "okta/json.h"
 #include "okta/secret.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define OKTA_TOKEN_MAX 512
+#define MAX_TRANSITIONS 16     /* a transaction longer than this is broken */
+#define MAX_CODE_ATTEMPTS 3    /* wrong passcodes before giving up */
+#define PHONE_MAX 48
 
 static const char *const authn_secret_keys[] = { "sessionToken", "stateToken", "recoveryToken",
-                                                 NULL };
+                                                 "passCode", NULL };
+
+/* One transaction in progress. */
+struct txn {
+    struct okta_client *c;
+    const struct okta_authn_options *opts;
+    const struct okta_authn_ui *ui;
+    const char *password;
+    json_object *obj;        /* the latest transaction object */
+    char *state_token;       /* secret */
+    bool state_expired;      /* Okta said E0000011: nothing to cancel */
+    struct okta_authn_outcome *out;
+    struct okta_result *res;
+};
 
 void okta_authn_outcome_free(struct okta_authn_outcome *o)
 {
@@ -27,21 +49,20 @@ void okta_authn_outcome_free(struct okta_authn_outcome *o)
 char *okta_authn_primary_body(const char *login, const char *password, size_t *len)
 {
     struct okta_buf b = { 0 };
-    char *out;
 
     okta_buf_append_str(&b, "{\"username\":");
     okta_buf_append_json_string(&b, login);
     okta_buf_append_str(&b, ",\"password\":");
     okta_buf_append_json_string(&b, password);
+    /* warnBeforePasswordExpired: a user told in time can change it. */
     okta_buf_append_str(&b, ",\"options\":{\"multiOptionalFactorEnroll\":false,"
-                            "\"warnBeforePasswordExpired\":false}}");
+                            "\"warnBeforePasswordExpired\":true}}");
     if (b.failed) {
         okta_buf_free(&b);
         return NULL;
     }
-    out = b.data; /* ownership moves to the caller, who frees it wiped */
     *len = b.len;
-    return out;
+    return b.data; /* ownership moves to the caller, who frees it wiped */
 }
 
 static bool token_shape_ok(const char *t)
@@ -54,30 +75,465 @@ static bool token_shape_ok(const char *t)
     return n > 0;
 }
 
+static long monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void say(struct txn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Remembers a message for the user; the PAM layer shows it at the end. */
+static void say(struct txn *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(t->out->user_message, sizeof(t->out->user_message), fmt, ap);
+    va_end(ap);
+}
+
+/* _links.NAME.href, or the first href of an array of links (resend). */
+static const char *link_href(json_object *obj, const char *name)
+{
+    json_object *links = okta_json_get_object(obj, "_links");
+    json_object *link = okta_json_get_object(links, name);
+    json_object *arr;
+
+    if (link == NULL && (arr = okta_json_get_array(links, name)) != NULL &&
+        json_object_array_length(arr) > 0)
+        link = json_object_array_get_idx(arr, 0);
+    return link != NULL && json_object_is_type(link, json_type_object)
+               ? okta_json_get_string(link, "href")
+               : NULL;
+}
+
+static enum okta_status adopt(struct txn *t, json_object *obj)
+{
+    const char *st = okta_json_get_string(obj, "stateToken");
+
+    if (t->obj != NULL)
+        okta_json_put_wiped(t->obj, authn_secret_keys);
+    t->obj = obj;
+    if (st != NULL) {
+        if (!token_shape_ok(st))
+            return okta_result_set(t->res, OKTA_ERR_HOSTILE, "malformed stateToken");
+        okta_secret_free(t->state_token);
+        t->state_token = okta_secret_strdup(st);
+        if (t->state_token == NULL)
+            return okta_result_set(t->res, OKTA_ERR_INTERNAL, "out of memory");
+    }
+    if (okta_json_get_string(obj, "status") == NULL)
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "authn answer has no status");
+    return OKTA_OK;
+}
+
+/* Maps a non-200 answer inside a transaction. */
+static enum okta_status map_txn_error(struct txn *t, const struct okta_response *resp)
+{
+    struct okta_result *res = t->res;
+
+    okta_http_read_error(resp, res);
+    if (strcmp(res->error_code, "E0000011") == 0) {
+        t->state_expired = true;
+        say(t, "Your Okta sign-in took too long and expired. Log in again.");
+        return okta_result_set(res, OKTA_ERR_DENIED, "state token expired");
+    }
+    if (strcmp(res->error_code, "E0000069") == 0) {
+        say(t, "Your Okta account is locked. Contact your administrator.");
+        return okta_result_set(res, OKTA_ERR_LOCKED_OUT, "factor lockout");
+    }
+    if (resp->status == 403 || resp->status == 401 || resp->status == 400)
+        return okta_result_set(res, OKTA_ERR_DENIED, "factor verification refused (%ld)",
+                               resp->status);
+    if (resp->status == 404 || resp->status == 405)
+        return okta_result_set(res, OKTA_ERR_SERVICE, "authn endpoint gone (%ld)", resp->status);
+    return okta_result_set(res, OKTA_ERR_HOSTILE, "unexpected authn status %ld", resp->status);
+}
+
+/* POSTs {"stateToken", "passCode"?} to href and adopts the answer. */
+static enum okta_status txn_post(struct txn *t, const char *href, const char *passcode,
+                                 enum okta_retry retry)
+{
+    struct okta_buf body = { 0 };
+    struct okta_response resp;
+    enum okta_status st;
+    json_object *obj;
+
+    if (href == NULL)
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "transaction lacks the link to follow");
+    if (t->state_token == NULL)
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "transaction lacks a stateToken");
+    okta_buf_append_str(&body, "{\"stateToken\":");
+    okta_buf_append_json_string(&body, t->state_token);
+    if (passcode != NULL) {
+        okta_buf_append_str(&body, ",\"passCode\":");
+        okta_buf_append_json_string(&body, passcode);
+    }
+    okta_buf_append_str(&body, "}");
+    if (body.failed) {
+        okta_buf_free(&body);
+        return okta_result_set(t->res, OKTA_ERR_INTERNAL, "out of memory");
+    }
+    st = okta_http_request(t->c, OKTA_POST, href, body.data, body.len, retry, &resp, t->res);
+    okta_buf_free(&body);
+    if (st == OKTA_OK) {
+        if (resp.status != 200) {
+            st = map_txn_error(t, &resp);
+        } else if ((obj = okta_json_parse_object(resp.body, resp.len)) == NULL) {
+            st = okta_result_set(t->res, OKTA_ERR_HOSTILE, "authn answer is not a JSON object");
+        } else {
+            st = adopt(t, obj);
+        }
+    }
+    okta_response_free(&resp);
+    return st;
+}
+
 /* Ends an abandoned transaction so its state token cannot be used again.
  * Its answer is not needed: the login fails either way. */
-static void cancel_transaction(struct okta_client *c, const char *state_token)
+static void cancel_transaction(struct txn *t)
 {
     struct okta_buf body = { 0 };
     struct okta_response resp;
     struct okta_result ignored;
+    const char *href = t->obj ? link_href(t->obj, "cancel") : NULL;
 
-    if (state_token == NULL || !token_shape_ok(state_token))
+    if (t->state_token == NULL || t->state_expired)
         return;
     okta_result_clear(&ignored);
     okta_buf_append_str(&body, "{\"stateToken\":");
-    okta_buf_append_json_string(&body, state_token);
+    okta_buf_append_json_string(&body, t->state_token);
     okta_buf_append_str(&body, "}");
     if (!body.failed) {
-        okta_http_request(c, OKTA_POST, "/api/v1/authn/cancel", body.data, body.len,
-                          OKTA_RETRY_UNSENT, &resp, &ignored);
+        okta_http_request(t->c, OKTA_POST, href ? href : "/api/v1/authn/cancel", body.data,
+                          body.len, OKTA_RETRY_UNSENT, &resp, &ignored);
         okta_response_free(&resp);
     }
     okta_buf_free(&body);
 }
 
-static enum okta_status map_authn_error(const struct okta_response *resp, struct okta_result *res)
+/* ---- factors ---------------------------------------------------------- */
+
+static bool factor_is(json_object *f, enum okta_factor kind)
 {
+    const char *type = okta_json_get_string(f, "factorType");
+
+    if (type == NULL)
+        return false;
+    switch (kind) {
+    case OKTA_FACTOR_PUSH: return strcmp(type, "push") == 0;
+    case OKTA_FACTOR_TOTP: return strcmp(type, "token:software:totp") == 0;
+    case OKTA_FACTOR_SMS: return strcmp(type, "sms") == 0;
+    case OKTA_FACTOR_CALL: return strcmp(type, "call") == 0;
+    }
+    return false;
+}
+
+/* The factor list: _embedded.factors (array) or _embedded.factor (array,
+ * or one object), as Okta's docs show both. */
+static json_object *find_factor(json_object *txn, enum okta_factor kind)
+{
+    json_object *emb = okta_json_get_object(txn, "_embedded");
+    json_object *list = okta_json_get_array(emb, "factors");
+    json_object *one;
+
+    if (list == NULL)
+        list = okta_json_get_array(emb, "factor");
+    if (list != NULL) {
+        size_t n = json_object_array_length(list);
+        for (size_t i = 0; i < n && i < 64; i++) {
+            json_object *f = json_object_array_get_idx(list, i);
+            if (f != NULL && json_object_is_type(f, json_type_object) && factor_is(f, kind))
+                return f;
+        }
+        return NULL;
+    }
+    one = okta_json_get_object(emb, "factor");
+    return one != NULL && factor_is(one, kind) ? one : NULL;
+}
+
+static bool allowed(const struct okta_authn_options *o, enum okta_factor kind)
+{
+    for (size_t i = 0; i < o->n_factors; i++)
+        if (o->factors[i] == kind)
+            return true;
+    return false;
+}
+
+static bool looks_like_passcode(const char *s)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++)
+        if (!okta_is_digit((unsigned char)s[n]) || n >= 10)
+            return false;
+    return n >= 4;
+}
+
+/*
+ * OpenSSH password authentication answers every prompt with the password.
+ * Such an answer is never sent to Okta as a passcode.
+ */
+static enum okta_status refuse_password_echo(struct txn *t)
+{
+    say(t, "This login needs a second factor: use keyboard-interactive authentication "
+           "(ssh -o KbdInteractiveAuthentication=yes).");
+    return okta_result_set(t->res, OKTA_ERR_DENIED,
+                           "MFA answer equals the password: MFA needs keyboard-interactive");
+}
+
+static int ask(struct txn *t, bool echo, const char *text, char **answer)
+{
+    *answer = NULL;
+    if (t->ui == NULL || t->ui->prompt == NULL || t->ui->prompt(t->ui->data, echo, text, answer))
+        return -1;
+    /* A pasted code may carry blanks around it. */
+    char *a = *answer, *start = a + strspn(a, " \t");
+    size_t len = strcspn(start, " \t\r\n");
+    memmove(a, start, len);
+    okta_wipe(a + len, strlen(a + len));
+    a[len] = '\0';
+    return 0;
+}
+
+static void tell(struct txn *t, bool error, const char *text)
+{
+    if (t->ui != NULL && (error ? t->ui->error : t->ui->info) != NULL)
+        (error ? t->ui->error : t->ui->info)(t->ui->data, text);
+}
+
+static enum okta_status conv_failed(struct txn *t)
+{
+    return okta_result_set(t->res, OKTA_ERR_CONV, "conversation failed or the user hung up");
+}
+
+/* Verifies passcodes against href: up to MAX_CODE_ATTEMPTS wrong ones.
+ * first, if given, is the first answer (typed at the push prompt). */
+static enum okta_status verify_codes(struct txn *t, const char *href_in, const char *prompt,
+                                     char *first)
+{
+    char *code = first, *href;
+    enum okta_status st = OKTA_ERR_DENIED;
+
+    /* The link lives in the transaction, which each answer replaces. */
+    href = okta_secret_strdup(href_in);
+    if (href == NULL) {
+        okta_secret_free(first);
+        return okta_result_set(t->res, OKTA_ERR_INTERNAL, "out of memory");
+    }
+    for (int attempt = 1; attempt <= MAX_CODE_ATTEMPTS; attempt++) {
+        if (code == NULL && ask(t, false, prompt, &code) != 0) {
+            st = conv_failed(t);
+            break;
+        }
+        if (t->password != NULL && strcmp(code, t->password) == 0) {
+            st = refuse_password_echo(t);
+            break;
+        }
+        if (!looks_like_passcode(code)) {
+            tell(t, true, "A code is 4 to 10 digits.");
+            okta_result_set(t->res, OKTA_ERR_DENIED, "malformed passcode; not sent");
+        } else {
+            st = txn_post(t, href, code, OKTA_RETRY_UNSENT);
+            if (st == OKTA_OK)
+                break;
+            if (strcmp(t->res->error_code, "E0000068") == 0)
+                tell(t, true, "Wrong code; try again.");
+            else if (strcmp(t->res->error_code, "E0000082") == 0)
+                tell(t, true, "That code was already used; wait for the next one.");
+            else
+                break;
+        }
+        okta_secret_clear(&code);
+        st = OKTA_ERR_DENIED;
+        if (attempt == MAX_CODE_ATTEMPTS) {
+            say(t, "Too many wrong codes.");
+            okta_result_set(t->res, OKTA_ERR_DENIED, "%d wrong passcodes", MAX_CODE_ATTEMPTS);
+        }
+    }
+    okta_secret_free(code);
+    okta_secret_free(href);
+    return st;
+}
+
+static const char *factor_result(json_object *txn)
+{
+    const char *r = okta_json_get_string(txn, "factorResult");
+    return r != NULL ? r : "";
+}
+
+static long number_challenge(json_object *txn)
+{
+    json_object *emb = okta_json_get_object(txn, "_embedded");
+    json_object *factor = okta_json_get_object(emb, "factor");
+    json_object *challenge = okta_json_get_object(okta_json_get_object(factor, "_embedded"),
+                                                  "challenge");
+    json_object *answer = NULL;
+
+    if (challenge == NULL || !json_object_object_get_ex(challenge, "correctAnswer", &answer) ||
+        !json_object_is_type(answer, json_type_int))
+        return -1;
+    int64_t v = json_object_get_int64(answer);
+    return v >= 0 && v < 1000 ? (long)v : -1;
+}
+
+static enum okta_status push(struct txn *t, json_object *push_factor, json_object *totp_factor)
+{
+    const char *verify = okta_json_get_string(
+        okta_json_get_object(okta_json_get_object(push_factor, "_links"), "verify"), "href");
+    char *answer = NULL, text[128];
+    long deadline, shown = -1;
+    enum okta_status st;
+
+    /* Keyboard-interactive shows info messages only with the next prompt:
+     * what the user must know before the wait goes in a prompt. */
+    if (ask(t, true, totp_factor ? "Okta Verify: press Enter for a push, or type a code: "
+                                 : "Okta Verify: press Enter to get a push: ",
+            &answer) != 0)
+        return conv_failed(t);
+    if (totp_factor != NULL && answer[0] != '\0' && looks_like_passcode(answer) &&
+        (t->password == NULL || strcmp(answer, t->password) != 0)) {
+        const char *href = okta_json_get_string(
+            okta_json_get_object(okta_json_get_object(totp_factor, "_links"), "verify"), "href");
+        return verify_codes(t, href, "Okta Verify code: ", answer);
+    }
+    okta_secret_free(answer); /* empty, "push" or the password: a push */
+
+    st = txn_post(t, verify, NULL, OKTA_RETRY_UNSENT);
+    deadline = monotonic_ms() + t->opts->push_timeout * 1000;
+    for (int polls = 0; st == OKTA_OK; polls++) {
+        const char *status = okta_json_get_string(t->obj, "status");
+        const char *result = factor_result(t->obj);
+        long number = number_challenge(t->obj);
+
+        if (strcmp(status, "MFA_CHALLENGE") != 0)
+            return OKTA_OK; /* SUCCESS or another state: the main loop decides */
+        if (strcmp(result, "REJECTED") == 0) {
+            say(t, "The Okta Verify push was rejected.");
+            return okta_result_set(t->res, OKTA_ERR_DENIED, "push rejected");
+        }
+        if (strcmp(result, "TIMEOUT") == 0) {
+            say(t, "The Okta Verify push timed out.");
+            return okta_result_set(t->res, OKTA_ERR_DENIED, "push timed out in Okta");
+        }
+        if (strcmp(result, "WAITING") != 0)
+            return okta_result_set(t->res, OKTA_ERR_HOSTILE, "unexpected factorResult");
+        if (number >= 0 && number != shown) {
+            snprintf(text, sizeof(text), "Okta Verify: tap %ld on your phone, then press Enter: ",
+                     number);
+            if (ask(t, true, text, &answer) != 0)
+                return conv_failed(t);
+            okta_secret_clear(&answer);
+            shown = number;
+        }
+        if (monotonic_ms() >= deadline) {
+            say(t, "No answer to the Okta Verify push within %ld seconds.",
+                t->opts->push_timeout);
+            return okta_result_set(t->res, OKTA_ERR_DENIED, "push_timeout reached");
+        }
+        pause_ms(t->opts->poll_interval_ms);
+        /* A repeated poll changes nothing: it may be retried like a GET. */
+        st = txn_post(t, link_href(t->obj, "next"), NULL, OKTA_RETRY_IDEMPOTENT);
+    }
+    return st;
+}
+
+static enum okta_status phone_code(struct txn *t, json_object *factor, bool call)
+{
+    const char *verify = okta_json_get_string(
+        okta_json_get_object(okta_json_get_object(factor, "_links"), "verify"), "href");
+    const char *number = okta_json_get_string(okta_json_get_object(factor, "profile"),
+                                              "phoneNumber");
+    char phone[PHONE_MAX], text[160], *code = NULL, *next = NULL;
+    enum okta_status st;
+
+    okta_escape_for_log(phone, sizeof(phone), number ? number : "your phone",
+                        number ? strlen(number) : 10);
+    st = txn_post(t, verify, NULL, OKTA_RETRY_UNSENT);
+    if (st != OKTA_OK)
+        return st;
+    snprintf(text, sizeof(text), call ? "Code from the call to %s: " : "Code sent by SMS to %s: ",
+             phone);
+    for (int attempt = 1; attempt <= MAX_CODE_ATTEMPTS; attempt++) {
+        if (ask(t, false, text, &code) != 0) {
+            st = conv_failed(t);
+            break;
+        }
+        if (code[0] != '\0')
+            break;
+        /* An empty answer asks for another code; Okta allows one per 30 s. */
+        okta_secret_clear(&code);
+        st = txn_post(t, link_href(t->obj, "resend"), NULL, OKTA_RETRY_UNSENT);
+        if (st != OKTA_OK && (strcmp(t->res->error_code, "E0000109") == 0 ||
+                              strcmp(t->res->error_code, "E0000133") == 0)) {
+            tell(t, true, "Okta sends one code per 30 seconds; wait, then try again.");
+            st = OKTA_OK;
+        } else if (st != OKTA_OK) {
+            break;
+        }
+    }
+    if (st != OKTA_OK || code == NULL) {
+        okta_secret_free(code);
+        if (st == OKTA_OK)
+            st = okta_result_set(t->res, OKTA_ERR_DENIED, "no code entered");
+        return st;
+    }
+    next = okta_secret_strdup(link_href(t->obj, "next"));
+    st = verify_codes(t, next ? next : verify, text, code);
+    okta_secret_free(next);
+    return st;
+}
+
+static enum okta_status mfa(struct txn *t)
+{
+    const struct okta_authn_options *o = t->opts;
+    json_object *totp = allowed(o, OKTA_FACTOR_TOTP) ? find_factor(t->obj, OKTA_FACTOR_TOTP) : NULL;
+
+    for (size_t i = 0; i < o->n_factors; i++) {
+        json_object *f = find_factor(t->obj, o->factors[i]);
+        if (f == NULL)
+            continue;
+        switch (o->factors[i]) {
+        case OKTA_FACTOR_PUSH:
+            return push(t, f, totp);
+        case OKTA_FACTOR_TOTP: {
+            const char *provider = okta_json_get_string(f, "provider");
+            const char *href = okta_json_get_string(
+                okta_json_get_object(okta_json_get_object(f, "_links"), "verify"), "href");
+            return verify_codes(t, href,
+                                provider && strcmp(provider, "GOOGLE") == 0
+                                    ? "Google Authenticator code: "
+                                    : "Okta Verify code: ",
+                                NULL);
+        }
+        case OKTA_FACTOR_SMS:
+            return phone_code(t, f, false);
+        case OKTA_FACTOR_CALL:
+            return phone_code(t, f, true);
+        }
+    }
+    say(t, "None of your Okta factors can be used to log in here. Enroll Okta Verify or "
+           "contact your administrator.");
+    return okta_result_set(t->res, OKTA_ERR_DENIED, "no allowed factor enrolled");
+}
+
+/* ---- the transaction ---------------------------------------------------- */
+
+static enum okta_status map_primary_error(struct txn *t, const struct okta_response *resp)
+{
+    struct okta_result *res = t->res;
+
     okta_http_read_error(resp, res);
     if (strcmp(res->error_code, "E0000011") == 0)
         return okta_result_set(res, OKTA_ERR_SERVICE, "API token rejected by authn");
@@ -90,81 +546,102 @@ static enum okta_status map_authn_error(const struct okta_response *resp, struct
     return okta_result_set(res, OKTA_ERR_HOSTILE, "unexpected authn status %ld", resp->status);
 }
 
-static enum okta_status handle_transaction(struct okta_client *c, json_object *txn,
-                                           struct okta_authn_outcome *out,
-                                           struct okta_result *res)
-{
-    const char *status = okta_json_get_string(txn, "status");
-    const char *token;
-    char safe[64];
-
-    if (status == NULL)
-        return okta_result_set(res, OKTA_ERR_HOSTILE, "authn answer has no status");
-    if (strcmp(status, "SUCCESS") == 0) {
-        token = okta_json_get_string(txn, "sessionToken");
-        if (token == NULL || !token_shape_ok(token))
-            return okta_result_set(res, OKTA_ERR_HOSTILE, "SUCCESS without a valid sessionToken");
-        out->session_token = okta_secret_strdup(token);
-        if (out->session_token == NULL)
-            return okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
-        return OKTA_OK;
-    }
-    if (strcmp(status, "LOCKED_OUT") == 0) {
-        snprintf(out->user_message, sizeof(out->user_message),
-                 "Your Okta account is locked. Contact your administrator.");
-        return okta_result_set(res, OKTA_ERR_LOCKED_OUT, "authn status LOCKED_OUT");
-    }
-
-    cancel_transaction(c, okta_json_get_string(txn, "stateToken"));
-    okta_escape_for_log(safe, sizeof(safe), status, strlen(status));
-    if (strcmp(status, "PASSWORD_EXPIRED") == 0)
-        snprintf(out->user_message, sizeof(out->user_message),
-                 "Your Okta password has expired. Change it in Okta, then log in again.");
-    else if (strncmp(status, "MFA_", 4) == 0)
-        snprintf(out->user_message, sizeof(out->user_message),
-                 "Okta requires a second factor for this login, which this host does not "
-                 "support yet. Contact your administrator.");
-    else
-        snprintf(out->user_message, sizeof(out->user_message),
-                 "Okta cannot complete this login (%s). Contact your administrator.", safe);
-    return okta_result_set(res, OKTA_ERR_DENIED, "authn status %s not supported", safe);
-}
-
-enum okta_status okta_authn_primary(struct okta_client *c, const char *login,
-                                    const char *password, struct okta_authn_outcome *out,
-                                    struct okta_result *res)
+static enum okta_status primary(struct txn *t, const char *login, const char *password)
 {
     struct okta_response resp;
     enum okta_status st;
-    json_object *txn;
+    json_object *obj;
     size_t len = 0;
-    char *body;
+    char *body = okta_authn_primary_body(login, password, &len);
 
-    memset(out, 0, sizeof(*out));
-    body = okta_authn_primary_body(login, password, &len);
     if (body == NULL)
-        return okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
+        return okta_result_set(t->res, OKTA_ERR_INTERNAL, "out of memory");
     /* A replayed password counts against the user's lockout. */
-    st = okta_http_request(c, OKTA_POST, "/api/v1/authn", body, len, OKTA_RETRY_UNSENT, &resp,
-                           res);
+    st = okta_http_request(t->c, OKTA_POST, "/api/v1/authn", body, len, OKTA_RETRY_UNSENT, &resp,
+                           t->res);
     okta_wipe(body, len);
     free(body);
-    if (st != OKTA_OK) {
-        okta_response_free(&resp);
-        return st;
+    if (st == OKTA_OK) {
+        if (resp.status != 200)
+            st = map_primary_error(t, &resp);
+        else if ((obj = okta_json_parse_object(resp.body, resp.len)) == NULL)
+            st = okta_result_set(t->res, OKTA_ERR_HOSTILE, "authn answer is not a JSON object");
+        else
+            st = adopt(t, obj);
     }
-    if (resp.status != 200) {
-        st = map_authn_error(&resp, res);
-        okta_response_free(&resp);
-        return st;
-    }
-    txn = okta_json_parse_object(resp.body, resp.len);
     okta_response_free(&resp);
-    if (txn == NULL)
-        return okta_result_set(res, OKTA_ERR_HOSTILE, "authn answer is not a JSON object");
-    st = handle_transaction(c, txn, out, res);
-    okta_json_put_wiped(txn, authn_secret_keys);
-    if (st != OKTA_OK)
+    return st;
+}
+
+/* One step from a status that is not SUCCESS.  Returns OKTA_OK to go on. */
+static enum okta_status step(struct txn *t, const char *status)
+{
+    char safe[48];
+
+    if (strcmp(status, "MFA_REQUIRED") == 0)
+        return mfa(t);
+    if (strcmp(status, "PASSWORD_WARN") == 0) {
+        tell(t, false, "Your Okta password expires soon; change it in Okta.");
+        return txn_post(t, link_href(t->obj, "skip"), NULL, OKTA_RETRY_UNSENT);
+    }
+    if (strcmp(status, "LOCKED_OUT") == 0) {
+        say(t, "Your Okta account is locked. Contact your administrator.");
+        return okta_result_set(t->res, OKTA_ERR_LOCKED_OUT, "authn status LOCKED_OUT");
+    }
+    if (strcmp(status, "PASSWORD_EXPIRED") == 0)
+        say(t, "Your Okta password has expired. Change it in Okta, then log in again.");
+    else if (strncmp(status, "MFA_ENROLL", 10) == 0)
+        say(t, "Okta requires you to set up a second factor first. Enroll one in Okta, "
+               "then log in again.");
+    else if (strncmp(status, "RECOVERY", 8) == 0 || strcmp(status, "PASSWORD_RESET") == 0)
+        say(t, "An Okta account recovery is in progress. Finish it in Okta, then log in again.");
+    else
+        say(t, "Okta cannot complete this login here. Contact your administrator.");
+    okta_escape_for_log(safe, sizeof(safe), status, strlen(status));
+    return okta_result_set(t->res, OKTA_ERR_DENIED, "authn status %s", safe);
+}
+
+enum okta_status okta_authn_login(struct okta_client *c, const char *login, const char *password,
+                                  const struct okta_authn_options *opts,
+                                  const struct okta_authn_ui *ui, struct okta_authn_outcome *out,
+                                  struct okta_result *res)
+{
+    struct txn t = { .c = c, .opts = opts, .ui = ui, .password = password, .out = out,
+                     .res = res };
+    enum okta_status st;
+
+    memset(out, 0, sizeof(*out));
+    st = primary(&t, login, password);
+    for (int n = 0; st == OKTA_OK; n++) {
+        const char *status = okta_json_get_string(t.obj, "status");
+        if (strcmp(status, "SUCCESS") == 0) {
+            const char *token = okta_json_get_string(t.obj, "sessionToken");
+            if (token == NULL || !token_shape_ok(token)) {
+                st = okta_result_set(res, OKTA_ERR_HOSTILE, "SUCCESS without a valid sessionToken");
+                break;
+            }
+            out->session_token = okta_secret_strdup(token);
+            if (out->session_token == NULL)
+                st = okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
+            break;
+        }
+        if (n >= MAX_TRANSITIONS) {
+            st = okta_result_set(res, OKTA_ERR_HOSTILE, "transaction does not end");
+            break;
+        }
+        st = step(&t, status);
+    }
+    if (st != OKTA_OK) {
+        cancel_transaction(&t);
         okta_secret_clear(&out->session_token);
+    } else {
+        /* A success leaves no trace of the wrong codes before it. */
+        res->status = OKTA_OK;
+        res->detail[0] = '\0';
+        res->error_code[0] = '\0';
+    }
+    okta_secret_free(t.state_token);
+    if (t.obj != NULL)
+        okta_json_put_wiped(t.obj, authn_secret_keys);
     return st;
 }

@@ -64,10 +64,40 @@ static const char *password_prompt(const struct okta_pam_ctx *ctx)
     return ctx->cfg.password_prompt ? ctx->cfg.password_prompt : "Password: ";
 }
 
+/* The Authentication API's steps talk to the user through these. */
+static int ui_prompt(void *data, bool echo, const char *text, char **answer)
+{
+    return okta_conv_prompt(data, echo ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF, text, answer) ==
+                   PAM_SUCCESS
+               ? 0
+               : -1;
+}
+
+static void ui_info(void *data, const char *text)
+{
+    okta_conv_message(data, PAM_TEXT_INFO, text);
+}
+
+static void ui_error(void *data, const char *text)
+{
+    okta_conv_message(data, PAM_ERROR_MSG, text);
+}
+
+/* Seconds between polls of a push: Okta gives no figure; its SDK polls
+ * every 0.5 s, CLIs that polled that fast hit the rate limit (REFERENCE
+ * §8.6), and the whole fleet shares the org's verify bucket. */
+#define PUSH_POLL_INTERVAL_MS 2000
+
 static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, char **token,
                                    char *user_message, size_t msglen, struct okta_result *res)
 {
     struct okta_authn_outcome outcome;
+    struct okta_authn_ui ui = { .data = ctx, .prompt = ui_prompt, .info = ui_info,
+                                .error = ui_error };
+    struct okta_authn_options opts = { .factors = ctx->cfg.factors,
+                                       .n_factors = ctx->cfg.n_factors,
+                                       .push_timeout = ctx->cfg.push_timeout,
+                                       .poll_interval_ms = PUSH_POLL_INTERVAL_MS };
     enum okta_status st;
 
     if (password[0] == '\0')
@@ -79,7 +109,7 @@ static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, cha
     }
     if (ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
         ctx->client.forwarded_for = ctx->rhost;
-    st = okta_authn_primary(&ctx->client, ctx->login, password, &outcome, res);
+    st = okta_authn_login(&ctx->client, ctx->login, password, &opts, &ui, &outcome, res);
     ctx->client.forwarded_for = NULL;
     snprintf(user_message, msglen, "%s", outcome.user_message);
     *token = outcome.session_token;
@@ -100,7 +130,8 @@ static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
     if (st != OKTA_OK)
         return st;
     st = authn_once(ctx, password, token, user_message, msglen, res);
-    if (st == OKTA_ERR_DENIED && !prompted && ctx->cfg.try_first_pass) {
+    if (st == OKTA_ERR_DENIED && !prompted && ctx->cfg.try_first_pass &&
+        strcmp(res->error_code, "E0000004") == 0) {
         /* The earlier module's password was not the Okta one: ask, as
          * Linux-PAM modules do with try_first_pass. */
         okta_secret_clear(&password);

@@ -1,29 +1,58 @@
-/* The Authentication API transaction that yields a session token. */
+/*
+ * The Authentication API transaction that yields a session token
+ * (REFERENCE §8): primary authentication, then whatever Okta asks for —
+ * a second factor (push, TOTP, SMS, voice call), a password warning — by
+ * following the links Okta returns.  The user is reached through the
+ * callbacks below; the library knows nothing of PAM.
+ */
 #ifndef OKTA_AUTHN_H
 #define OKTA_AUTHN_H
 
+#include <stdbool.h>
+
+#include "okta/config.h"
 #include "okta/http.h"
 #include "okta/result.h"
 
-/* What the user sees when authentication cannot finish; the PAM layer
- * shows it through the conversation. */
 #define OKTA_USER_MESSAGE_MAX 256
 
+/* How the transaction talks to the user. */
+struct okta_authn_ui {
+    void *data;
+    /* Asks with text; echo shows what is typed.  Returns 0 and a string
+     * the caller frees with okta_secret_free, or -1 if the conversation
+     * failed or the user hung up. */
+    int (*prompt)(void *data, bool echo, const char *text, char **answer);
+    /* Tells the user something (PAM_TEXT_INFO / PAM_ERROR_MSG). */
+    void (*info)(void *data, const char *text);
+    void (*error)(void *data, const char *text);
+};
+
 struct okta_authn_outcome {
-    char *session_token;                     /* secret, set on OKTA_OK */
+    char *session_token;                      /* secret, set on OKTA_OK */
     char user_message[OKTA_USER_MESSAGE_MAX]; /* empty or a message to show */
 };
 
 void okta_authn_outcome_free(struct okta_authn_outcome *o);
 
+/* What the MFA steps need from the configuration. */
+struct okta_authn_options {
+    const enum okta_factor *factors; /* allowed, in order of preference */
+    size_t n_factors;
+    long push_timeout;               /* seconds */
+    long poll_interval_ms;           /* between push polls */
+};
+
 /*
- * POST /api/v1/authn with login and password.  SUCCESS gives the session
- * token; LOCKED_OUT gives OKTA_ERR_LOCKED_OUT; every other status ends the
- * transaction (cancelling it) with OKTA_ERR_DENIED and a user message.
+ * POST /api/v1/authn with login and password, then follows the transaction
+ * to SUCCESS.  LOCKED_OUT gives OKTA_ERR_LOCKED_OUT; a refused or
+ * abandoned transaction is cancelled and gives OKTA_ERR_DENIED (or
+ * OKTA_ERR_CONV when the user hung up) with a user message.
  */
-enum okta_status okta_authn_primary(struct okta_client *c, const char *login,
-                                    const char *password, struct okta_authn_outcome *out,
-                                    struct okta_result *res);
+enum okta_status okta_authn_login(struct okta_client *c, const char *login, const char *password,
+                                  const struct okta_authn_options *opts,
+                                  const struct okta_authn_ui *ui, struct okta_authn_outcome *out,
+                                  struct okta_result *res);
 
 /* Builds the /api/v1/authn request body in a wiped buffer (unit-tested). */
 char *okta_authn_primary_body(const char *login, const char *password, size_t *len);
