@@ -2,9 +2,12 @@
 """A fake Okta org for the pam_okta_session test suite.
 
 An HTTPS server on 127.0.0.1 that speaks the parts of the Okta API the module
-uses (Authentication API primary step and cancel, the four Session API calls),
-keeps state (users, one-time session tokens, state tokens, sessions that
-expire, refresh and end), records every request and injects faults on demand.
+uses (Authentication API: primary authentication, transaction state, factor
+verify/poll/resend for push, TOTP, SMS, voice and more, skip, previous,
+cancel; the four Session API calls), keeps state (users and their factors,
+one-time session tokens, state tokens, push challenges, sent codes, sessions
+that expire, refresh and end), records every request and injects faults on
+demand.
 
 Response shapes follow /work/shared/okta-api/REFERENCE.md (sections 4-8) and the
 2025.08.0 Management spec (vendored excerpt in spec/); tests in this directory
@@ -20,12 +23,23 @@ Library use:
         ... point the module at okta.url, okta.ca_file, okta.api_token ...
         assert okta.requests[-1].status == 204
 
+        okta.add_user("bob@example.com", "pw", mfa_required=True,
+                      factors=("push", "totp", "sms"))
+        okta.push_auto("bob@example.com", "approve", after_polls=2)
+        code = okta.totp_code("bob@example.com")       # what bob's app shows
+        okta.last_sms_code("bob@example.com")           # what bob's phone got
+
 Demo use:
 
-    python3 tests/fake_okta/fake_okta.py --dir DIR --user alice@example.com:pw
+    python3 tests/fake_okta/fake_okta.py --dir DIR --user alice@example.com:pw \
+        --mfa-user bob@example.com:pw --totp-seed JBSWY3DPEHPK3PXP --push approve
 """
 
 import argparse
+import base64
+import copy
+import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -36,6 +50,7 @@ import socket
 import socketserver
 import ssl
 import string
+import struct
 import subprocess
 import sys
 import tempfile
@@ -44,7 +59,8 @@ import time
 import traceback
 import urllib.parse
 
-__all__ = ["FakeOkta", "Fault", "RequestRecord", "Headers", "make_ca", "make_cert"]
+__all__ = ["FakeOkta", "Fault", "RequestRecord", "Headers", "make_ca", "make_cert", "totp",
+           "FACTOR_KINDS"]
 
 # --------------------------------------------------------------------------
 # Certificates (openssl CLI)
@@ -189,6 +205,15 @@ _ERRORS = {
     "E0000011": (401, "Invalid token provided"),
     "E0000022": (405, "The endpoint does not support the provided HTTP method"),
     "E0000047": (429, "API call exceeded rate limit due to too many requests."),
+    "E0000068": (403, "Invalid Passcode/Answer"),
+    "E0000069": (403, "User Locked"),
+    "E0000079": (403, "This operation is not allowed in the current authentication state."),
+    "E0000082": (403, "Each code can only be used once. Please wait for a new code and try "
+                      "again."),
+    "E0000109": (429, "An SMS message was recently sent. Please wait 30 seconds before trying "
+                      "again."),
+    "E0000133": (429, "A phone call was recently made. Please wait 30 seconds before trying "
+                      "again."),
 }
 
 # The error object used when a test injects a bare status code.
@@ -198,6 +223,71 @@ _DEFAULT_ERROR_FOR_STATUS = {
 }
 
 _REASONS = {411: "Length Required", 413: "Payload Too Large"}
+
+
+# --------------------------------------------------------------------------
+# TOTP (RFC 6238 over RFC 4226) and factor kinds
+# --------------------------------------------------------------------------
+
+def _b32decode(seed):
+    """A base32 seed as authenticator apps accept it: any case, spaces and
+    missing padding tolerated."""
+    clean = re.sub(r"[\s-]", "", seed).upper()
+    clean += "=" * (-len(clean) % 8)
+    return base64.b32decode(clean)
+
+
+def totp(seed, t, step=30, digits=6):
+    """The RFC 6238 code (HMAC-SHA1) of base32 SEED at epoch time T."""
+    counter = int(t // step)
+    mac = hmac.new(_b32decode(seed), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(value % (10 ** digits)).zfill(digits)
+
+
+# kind -> (id prefix, factorType, provider, verification mode, amr value).
+# Modes: "push" (challenge + poll), "totp" (passCode against the user's seed),
+# "otp" (passCode sent by SMS/voice/email on request), "question" (answer),
+# "passcode" (passCode against a fixed per-factor code, see
+# FakeOkta.factor_passcode), "challenge" (a challenge the fake can never see
+# completed: WebAuthn/U2F/Duo need a browser). Id prefixes are the ones in
+# Okta's documentation examples (D-authn, Factors API).
+FACTOR_KINDS = {
+    "push": ("opf", "push", "OKTA", "push", "swk"),
+    "totp": ("ost", "token:software:totp", "OKTA", "totp", "otp"),
+    "google_totp": ("uft", "token:software:totp", "GOOGLE", "totp", "otp"),
+    "sms": ("mbl", "sms", "OKTA", "otp", "sms"),
+    "call": ("clf", "call", "OKTA", "otp", "tel"),
+    "email": ("emf", "email", "OKTA", "otp", "otp"),
+    "question": ("ufs", "question", "OKTA", "question", "kba"),
+    "rsa": ("rsa", "token", "RSA", "passcode", "otp"),
+    "symantec": ("ufv", "token", "SYMANTEC", "passcode", "otp"),
+    "yubikey": ("ykf", "token:hardware", "YUBICO", "passcode", "hwk"),
+    "hotp": ("chf", "token:hotp", "CUSTOM", "passcode", "otp"),
+    "webauthn": ("fwf", "webauthn", "FIDO", "challenge", "hwk"),
+    "u2f": ("fuf", "u2f", "FIDO", "challenge", "hwk"),
+    "duo": ("dsf", "web", "DUO", "challenge", "mca"),
+}
+
+# Push outcomes as a test names them -> factorResult.
+_PUSH_OUTCOMES = {"approve": "SUCCESS", "reject": "REJECTED", "timeout": "TIMEOUT"}
+
+
+def _mask_phone(number):
+    """Okta's masked form: "+1 XXX-XXX-1337"."""
+    digits = re.sub(r"\D", "", number)
+    if number.strip().startswith("+1") and len(digits) == 11:
+        return "+1 XXX-XXX-" + digits[-4:]
+    return "+%s %s%s" % (digits[:2], "X" * max(0, len(digits) - 6), digits[-4:])
+
+
+def _mask_email(address):
+    """Okta's masked form: "d...y@example.com"."""
+    local, _, domain = address.partition("@")
+    if not domain:
+        domain = "example.com"
+    return "%s...%s@%s" % (local[:1], local[-1:], domain)
 
 
 class Headers(dict):
@@ -362,7 +452,27 @@ class _User:
         self.locale = "en_US"
         self.time_zone = "America/Los_Angeles"
         self.password_changed = password_changed
-        self.factors = factors
+        self.factors = factors          # factor objects as Okta publishes them
+        # -- MFA and other transaction states (set by add_user) --
+        self.factor_kinds = {}          # factor id -> kind (FACTOR_KINDS key)
+        self.factor_codes = {}          # factor id -> fixed passCode ("passcode" mode)
+        self.password_warn = False
+        self.mfa_enroll = False
+        self.recovery = False
+        self.password_reset = False
+        self.factors_key = None         # None: FakeOkta.factors_key
+        self.challenge_factor_key = None  # None: FakeOkta.challenge_factor_key
+        self.totp_seed = None
+        self.factor_lockout = None      # None: FakeOkta.factor_lockout
+        self.factor_failures = 0
+        self.question_answer = None
+        self.used_totp_steps = set()
+        self.otp = {}                   # factor id -> {"code", "sent", "expires"}
+        self.push_plan = None           # persistent (factorResult, after_polls)
+        self.push_next = None           # one-shot (factorResult, after_polls)
+        self.number_challenge = None    # (correctAnswer, from_poll)
+        self.last_push = None           # the latest push challenge (dict)
+        self.phone_number = None
 
     def embedded(self):
         return {"id": self.id,
@@ -370,6 +480,12 @@ class _User:
                 "profile": {"login": self.login, "firstName": self.first_name,
                             "lastName": self.last_name, "locale": self.locale,
                             "timeZone": self.time_zone}}
+
+    def factor(self, factor_id):
+        for f in self.factors:
+            if f.get("id") == factor_id:
+                return f
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -603,6 +719,7 @@ class FakeOkta:
     """A fake Okta org (see module docstring)."""
 
     AUTHN_BUCKET = "authn"
+    VERIFY_BUCKET = "verify"        # /api/v1/authn/factors/{id}/verify[/resend] (REFERENCE §7)
     SESSIONS_BUCKET = "sessions"
     OTHER_BUCKET = "other"
     RATE_WINDOW = 60
@@ -637,6 +754,23 @@ class FakeOkta:
         self.clock_offset = 0.0
         self.org_id = "00o" + _rand(17)
         self.tls_failures = 0
+        # -- MFA (each can be overridden per user where add_user has the same name) --
+        # Wrong passCodes/answers before the user is locked out (E0000069).
+        self.factor_lockout = 5
+        # Where MFA_REQUIRED/MFA_ENROLL put the factor list: "factors" (older docs,
+        # okta-auth-js) or "factor" (D-authn examples since Jan 2025), REFERENCE §8.5.
+        self.factors_key = "factors"
+        # Where MFA_CHALLENGE puts the selected factor: "factor" (REFERENCE §8.5); the
+        # D-authn push examples show "factors" (an object).
+        self.challenge_factor_key = "factor"
+        # TOTP steps accepted either side of the current one (clock skew).
+        self.totp_window = 1
+        # One SMS / voice challenge per phone per this many seconds (E0000109/E0000133).
+        self.otp_resend_interval = 30
+        # Lifetime of a code sent by SMS / voice / email.
+        self.otp_lifetime = 300
+        # Seconds after which an unanswered push becomes TIMEOUT (None: never).
+        self.push_expiry = None
 
         self._lock = threading.RLock()
         self._users = {}            # lower(login) -> _User
@@ -645,9 +779,11 @@ class FakeOkta:
         self._sessions = {}         # id -> dict
         self._requests = []
         self._faults = []
+        self._cancels = []          # one dict per successful /api/v1/authn/cancel
+        self._otp_log = []          # one dict per SMS / voice / email code sent
         self._rate = {}             # bucket -> {"limit", "start", "count"}
-        self._limits = {self.AUTHN_BUCKET: 600, self.SESSIONS_BUCKET: 600,
-                        self.OTHER_BUCKET: 600}
+        self._limits = {self.AUTHN_BUCKET: 600, self.VERIFY_BUCKET: 600,
+                        self.SESSIONS_BUCKET: 600, self.OTHER_BUCKET: 600}
 
         self._conn_lock = threading.Lock()
         self._conn_counter = 0
@@ -662,7 +798,14 @@ class FakeOkta:
             (re.compile(r"/api/v1/authn"), {"POST": self._h_authn}, self.AUTHN_BUCKET, False),
             (re.compile(r"/api/v1/authn/cancel"), {"POST": self._h_authn_cancel},
              self.AUTHN_BUCKET, False),
-            # Factor endpoints (…/factors/{factorId}/verify etc.) go here.
+            (re.compile(r"/api/v1/authn/skip"), {"POST": self._h_authn_skip},
+             self.AUTHN_BUCKET, False),
+            (re.compile(r"/api/v1/authn/previous"), {"POST": self._h_authn_previous},
+             self.AUTHN_BUCKET, False),
+            (re.compile(r"/api/v1/authn/factors/(?P<factor_id>[^/]+)/verify"),
+             {"POST": self._h_factor_verify}, self.VERIFY_BUCKET, False),
+            (re.compile(r"/api/v1/authn/factors/(?P<factor_id>[^/]+)/verify/resend"),
+             {"POST": self._h_factor_resend}, self.VERIFY_BUCKET, False),
             (re.compile(r"/api/v1/sessions"), {"POST": self._h_session_create},
              self.SESSIONS_BUCKET, True),
             (re.compile(r"/api/v1/sessions/(?P<session_id>[^/]+)"),
@@ -791,24 +934,58 @@ class FakeOkta:
     def add_user(self, login, password, *, user_id=None, locked_out=False,
                  password_expired=False, mfa_required=False, lockout_threshold=None,
                  show_lockout=True, first_name=None, last_name="Example",
-                 factors=("push", "totp")):
-        """Add (or replace) a user; returns the user id (00u…, 20 chars)."""
+                 factors=("push", "totp"), password_warn=False, mfa_enroll=False,
+                 recovery=False, password_reset=False, factors_key=None,
+                 challenge_factor_key=None, totp_seed=None, factor_lockout=None,
+                 phone_number="+1-555-415-1337", question_answer="mayonnaise"):
+        """Add (or replace) a user; returns the user id (00u…, 20 chars).
+
+        FACTORS: enrolled factors, in the order MFA_REQUIRED lists them; each a
+        FACTOR_KINDS key ("push", "totp", "google_totp", "sms", "call", "email",
+        "question", "rsa", "symantec", "yubikey", "hotp", "webauthn", "u2f",
+        "duo") or a ready factor object (dict; an id is added if missing; it is
+        verified as its factorType's kind, or never if there is none).
+        With a correct password the transaction goes, first match wins:
+        RECOVERY, PASSWORD_RESET, MFA_ENROLL, PASSWORD_EXPIRED (unless
+        mfa_required: MFA is asked first), PASSWORD_WARN (only if the request
+        has options.warnBeforePasswordExpired true), MFA_REQUIRED, SUCCESS.
+        TOTP_SEED: base32 (random if None); FACTOR_LOCKOUT: wrong codes before
+        E0000069 (None: FakeOkta.factor_lockout); FACTORS_KEY /
+        CHALLENGE_FACTOR_KEY: see FakeOkta.factors_key / challenge_factor_key.
+        """
         local = login.split("@", 1)[0]
         first_name = first_name or (local[:1].upper() + local[1:])
         user_id = user_id or ("00u" + _rand(17))
-        built = []
-        for kind in factors:
-            built.append(self._make_factor(kind, login, first_name))
         user = _User(login, password, user_id, locked_out, password_expired, mfa_required,
-                     lockout_threshold, show_lockout, first_name, last_name, built,
+                     lockout_threshold, show_lockout, first_name, last_name, [],
                      self.now() - 30 * 86400)
+        user.password_warn = password_warn
+        user.mfa_enroll = mfa_enroll
+        user.recovery = recovery
+        user.password_reset = password_reset
+        user.factors_key = factors_key
+        user.challenge_factor_key = challenge_factor_key
+        user.totp_seed = totp_seed or base64.b32encode(secrets.token_bytes(20)).decode()
+        _b32decode(user.totp_seed)      # reject a bad seed now, not in a handler
+        user.factor_lockout = factor_lockout
+        user.question_answer = question_answer
+        user.phone_number = phone_number
+        for kind in factors:
+            f, kind = self._make_factor(kind, login, first_name, phone_number)
+            user.factors.append(f)
+            user.factor_kinds[f["id"]] = kind
+            if kind is not None and FACTOR_KINDS[kind][3] == "passcode":
+                user.factor_codes[f["id"]] = "".join(secrets.choice(string.digits)
+                                                     for _ in range(6))
         with self._lock:
             self._users[login.lower()] = user
         return user_id
 
     def update_user(self, login, **changes):
         """Change a user's attributes (password, locked_out, password_expired,
-        mfa_required, lockout_threshold, show_lockout, failures, ...)."""
+        mfa_required, lockout_threshold, show_lockout, failures, password_warn,
+        mfa_enroll, recovery, password_reset, factors_key, challenge_factor_key,
+        totp_seed, factor_lockout, factor_failures, question_answer, ...)."""
         with self._lock:
             user = self._users[login.lower()]
             for key, value in changes.items():
@@ -825,25 +1002,187 @@ class FakeOkta:
             return {"login": user.login, "id": user.id, "locked_out": user.locked_out,
                     "failures": user.failures, "password_expired": user.password_expired,
                     "mfa_required": user.mfa_required,
-                    "factors": json.loads(json.dumps(user.factors))}
+                    "factors": json.loads(json.dumps(user.factors)),
+                    "factor_kinds": dict(user.factor_kinds),
+                    "totp_seed": user.totp_seed,
+                    "factor_failures": user.factor_failures,
+                    "password_warn": user.password_warn, "mfa_enroll": user.mfa_enroll,
+                    "recovery": user.recovery, "password_reset": user.password_reset}
 
     @staticmethod
-    def _make_factor(kind, login, first_name):
+    def _make_factor(kind, login, first_name, phone_number="+1-555-415-1337"):
+        """(factor object, kind) for a FACTOR_KINDS key or a ready factor dict."""
+        if isinstance(kind, dict):
+            f = json.loads(json.dumps(kind))
+            f.setdefault("id", "fac" + _rand(17))
+            known = [k for k, v in FACTOR_KINDS.items()
+                     if (v[1], v[2]) == (f.get("factorType"), f.get("provider"))]
+            return f, (known[0] if known else None)
+        if kind not in FACTOR_KINDS:
+            raise ValueError("unknown factor kind %r" % (kind,))
+        prefix, factor_type, provider, _mode, _amr = FACTOR_KINDS[kind]
         if kind == "push":
-            return {"id": "opf" + _rand(17), "factorType": "push", "provider": "OKTA",
-                    "profile": {"credentialId": login, "deviceType": "SmartPhone_IPhone",
-                                "name": "%s's iPhone" % first_name, "platform": "IOS",
-                                "version": "17.5"}}
-        if kind == "totp":
-            return {"id": "ost" + _rand(17), "factorType": "token:software:totp",
-                    "provider": "OKTA", "profile": {"credentialId": login}}
-        if kind == "sms":
-            return {"id": "sms" + _rand(17), "factorType": "sms", "provider": "OKTA",
-                    "profile": {"phoneNumber": "+1 XXX-XXX-1337"}}
-        if kind == "call":
-            return {"id": "clf" + _rand(17), "factorType": "call", "provider": "OKTA",
-                    "profile": {"phoneNumber": "+1 XXX-XXX-1337"}}
-        raise ValueError("unknown factor kind %r" % (kind,))
+            profile = {"credentialId": login, "deviceType": "SmartPhone_IPhone",
+                       "name": "%s's iPhone" % first_name, "platform": "IOS",
+                       "version": "17.5"}
+        elif kind in ("sms", "call"):
+            profile = {"phoneNumber": _mask_phone(phone_number)}
+        elif kind == "email":
+            profile = {"email": _mask_email(login)}
+        elif kind == "question":
+            profile = {"question": "disliked_food",
+                       "questionText": "What is the food you least liked as a child?"}
+        elif kind == "webauthn":
+            profile = {"credentialId": _rand(86, _TOKEN_ALPHABET),
+                       "authenticatorName": "YubiKey 5"}
+        elif kind == "u2f":
+            profile = {"credentialId": _rand(86, _TOKEN_ALPHABET), "appId": "https://fake",
+                       "version": "U2F_V2"}
+        elif kind == "yubikey":
+            profile = {"credentialId": "0000" + "".join(secrets.choice(string.digits)
+                                                         for _ in range(8))}
+        else:
+            profile = {"credentialId": login}
+        return ({"id": prefix + _rand(17), "factorType": factor_type, "provider": provider,
+                 "vendorName": provider, "profile": profile}, kind)
+
+    # ---- MFA helpers for tests --------------------------------------------
+
+    def _user_or_raise(self, login):
+        user = self._users.get(login.lower())
+        if user is None:
+            raise KeyError(login)
+        return user
+
+    def factor_id(self, login, kind):
+        """Id of LOGIN's first factor of KIND (a FACTOR_KINDS key), or None."""
+        with self._lock:
+            user = self._user_or_raise(login)
+            for fid, k in user.factor_kinds.items():
+                if k == kind:
+                    return fid
+            return None
+
+    def totp_code(self, login, offset=0):
+        """The TOTP code LOGIN's authenticator shows now (Okta-side clock, so
+        clock_offset counts); OFFSET in 30-second steps (-1: the previous code)."""
+        with self._lock:
+            seed = self._user_or_raise(login).totp_seed
+            return totp(seed, time.time() + self.clock_offset + 30 * offset)
+
+    def factor_passcode(self, login, kind):
+        """The passCode accepted for LOGIN's factor of KIND ("rsa", "symantec",
+        "yubikey", "hotp": a fixed code per factor)."""
+        with self._lock:
+            user = self._user_or_raise(login)
+            fid = next((f for f, k in user.factor_kinds.items() if k == kind), None)
+            return user.factor_codes.get(fid)
+
+    def _last_code(self, login, kind):
+        with self._lock:
+            for entry in reversed(self._otp_log):
+                if entry["login"].lower() == login.lower() and entry["kind"] == kind:
+                    return entry["code"]
+            return None
+
+    def last_sms_code(self, login):
+        """The last code sent to LOGIN by SMS, or None."""
+        return self._last_code(login, "sms")
+
+    def last_call_code(self, login):
+        """The last code LOGIN was told by voice call, or None."""
+        return self._last_code(login, "call")
+
+    def last_email_code(self, login):
+        """The last code mailed to LOGIN, or None."""
+        return self._last_code(login, "email")
+
+    def otp_sends(self, login=None, kind=None):
+        """Codes sent (SMS/voice/email): dicts(login, kind, factor_id, code, time,
+        resend), oldest first, optionally only LOGIN's and/or KIND's."""
+        with self._lock:
+            return [dict(e) for e in self._otp_log
+                    if (login is None or e["login"].lower() == login.lower())
+                    and (kind is None or e["kind"] == kind)]
+
+    def _waiting_pushes(self, user):
+        out = []
+        for token in list(self._transactions):
+            t = self._live_transaction(token)
+            if t is not None and t["login"].lower() == user.login.lower() and \
+                    t["status"] == "MFA_CHALLENGE" and t.get("push") is not None and \
+                    t["push"]["result"] == "WAITING":
+                out.append(t["push"])
+        return out
+
+    def _push_resolve(self, login, result):
+        with self._lock:
+            user = self._user_or_raise(login)
+            pushes = self._waiting_pushes(user)
+            for push in pushes:
+                push["result"] = result
+                push["resolved_at_poll"] = push["polls"]
+            if not pushes:
+                user.push_next = (result, 0)
+            return bool(pushes)
+
+    def push_approve(self, login):
+        """Approve LOGIN's waiting push (every one, if several transactions
+        wait): the next poll answers SUCCESS. With no push waiting, the next
+        push LOGIN is sent is approved (at its first poll), once. Returns True
+        if a waiting push was resolved, False if the decision was queued."""
+        return self._push_resolve(login, "SUCCESS")
+
+    def push_reject(self, login):
+        """Reject LOGIN's waiting push (next poll: factorResult REJECTED); like
+        push_approve when none is waiting."""
+        return self._push_resolve(login, "REJECTED")
+
+    def push_timeout(self, login):
+        """Time out LOGIN's waiting push (next poll: factorResult TIMEOUT); like
+        push_approve when none is waiting."""
+        return self._push_resolve(login, "TIMEOUT")
+
+    def push_auto(self, login, outcome, after_polls=1):
+        """Resolve every push LOGIN is sent from now on by itself: OUTCOME
+        "approve", "reject" or "timeout" is what poll number AFTER_POLLS (and
+        later) sees; the first verify answer is always WAITING, as Okta's.
+        after_polls=0 behaves as 1. OUTCOME None: pushes wait again."""
+        with self._lock:
+            user = self._user_or_raise(login)
+            if outcome is None:
+                user.push_plan = None
+                for push in self._waiting_pushes(user):
+                    push["decision"] = None
+                return
+            if outcome not in _PUSH_OUTCOMES:
+                raise ValueError("outcome must be approve, reject, timeout or None")
+            user.push_plan = (_PUSH_OUTCOMES[outcome], int(after_polls))
+            for push in self._waiting_pushes(user):
+                push["decision"] = user.push_plan
+
+    def push_number_challenge(self, login, number, *, from_poll=0):
+        """Put a number challenge (correctAnswer NUMBER, an int) on LOGIN's
+        waiting and future pushes; shown from poll FROM_POLL on (0: already in
+        the answer to the first verify). NUMBER None: no challenge."""
+        with self._lock:
+            user = self._user_or_raise(login)
+            user.number_challenge = None if number is None else (int(number), int(from_poll))
+            for push in self._waiting_pushes(user):
+                push["correct_answer"] = user.number_challenge
+
+    def push_state(self, login):
+        """LOGIN's latest push challenge: dict(factor_id, result, polls, sent,
+        sends, correct_answer, auto_push, remember_device), or None."""
+        with self._lock:
+            push = self._user_or_raise(login).last_push
+            return copy.deepcopy(push) if push is not None else None
+
+    def push_polls(self, login):
+        """Polls of LOGIN's latest push challenge (the verify POSTs after the one
+        that sent it), 0 if there was none."""
+        state = self.push_state(login)
+        return state["polls"] if state else 0
 
     def _find_user(self, username):
         """Okta accepts the full login or a unique short name (D-authn)."""
@@ -937,10 +1276,34 @@ class FakeOkta:
             self._sessions.pop(sid, None)
 
     def transaction(self, state_token):
-        """State of an authn transaction (dict) or None."""
+        """State of an authn transaction (dict: stateToken, login, status,
+        expires, factor_id, factor_result, push, amr, remember_device,
+        auto_push) or None if unknown, cancelled, finished or expired."""
         with self._lock:
             t = self._live_transaction(state_token)
-            return dict(t) if t else None
+            return copy.deepcopy(t) if t else None
+
+    def transactions(self, login=None):
+        """Live transactions (copies), optionally only LOGIN's."""
+        with self._lock:
+            out = []
+            for token in list(self._transactions):
+                t = self._live_transaction(token)
+                if t is not None and (login is None or t["login"].lower() == login.lower()):
+                    out.append(copy.deepcopy(t))
+            return out
+
+    def expire_state_token(self, state_token):
+        """Make STATE_TOKEN expired (any authn call with it: 401 E0000011)."""
+        with self._lock:
+            self._transactions[state_token]["expires"] = self.now() - 1
+
+    @property
+    def cancels(self):
+        """One dict(stateToken, login, status, factor_id, time) per successful
+        POST /api/v1/authn/cancel, oldest first."""
+        with self._lock:
+            return [dict(c) for c in self._cancels]
 
     def _live_transaction(self, state_token):
         t = self._transactions.get(state_token) if isinstance(state_token, str) else None
@@ -953,7 +1316,10 @@ class FakeOkta:
         token = "007" + _rand(39, _TOKEN_ALPHABET)
         self._transactions[token] = {"stateToken": token, "login": user.login,
                                      "status": status,
-                                     "expires": self.now() + self.STATE_TOKEN_LIFETIME}
+                                     "expires": self.now() + self.STATE_TOKEN_LIFETIME,
+                                     "factor_id": None, "factor_result": None,
+                                     "push": None, "amr": ["pwd"],
+                                     "remember_device": None, "auto_push": None}
         return self._transactions[token]
 
     def _session_json(self, s):
@@ -1104,7 +1470,7 @@ class FakeOkta:
     # ---- rate limits -----------------------------------------------------
 
     def set_rate_limit(self, bucket, limit):
-        """Set a bucket's per-window limit (buckets: authn, sessions, other)."""
+        """Set a bucket's per-window limit (buckets: authn, verify, sessions, other)."""
         with self._lock:
             self._limits[bucket] = int(limit)
             state = self._rate.get(bucket)
@@ -1123,7 +1489,11 @@ class FakeOkta:
                 return (self._limits.get(bucket, 600), 0, None)
             return (s["limit"], s["count"], s["start"] + self.RATE_WINDOW)
 
+    _VERIFY_PATH = re.compile(r"/api/v1/authn/factors/[^/]+/verify(?:/resend)?")
+
     def _bucket(self, path):
+        if self._VERIFY_PATH.fullmatch(path):
+            return self.VERIFY_BUCKET
         if path == "/api/v1/authn" or path.startswith("/api/v1/authn/"):
             return self.AUTHN_BUCKET
         if path == "/api/v1/sessions" or path.startswith("/api/v1/sessions/"):
@@ -1237,49 +1607,155 @@ class FakeOkta:
                     user.locked_out = True
                 return self._error("E0000004")
             user.failures = 0
-            # MFA comes before PASSWORD_EXPIRED when a factor is enrolled (D-authn).
-            if user.mfa_required:
-                t = self._new_transaction(user, "MFA_REQUIRED")
-                return _Response(200, self._transaction_json(t))
-            if user.password_expired:
-                t = self._new_transaction(user, "PASSWORD_EXPIRED")
-                return _Response(200, self._transaction_json(t))
-            token = self._mint_session_token(user, ["pwd"])
-            return _Response(200, {
-                "expiresAt": _iso(self._session_tokens[token]["expires"]),
+            options = body.get("options")
+            warn = isinstance(options, dict) and options.get("warnBeforePasswordExpired") is True
+            return self._after_password(user, warn)
+
+    def _after_password(self, user, warn):
+        """The transaction state a correct password leads to (see add_user)."""
+        if user.recovery:
+            status = "RECOVERY"
+        elif user.password_reset:
+            status = "PASSWORD_RESET"
+        elif user.mfa_enroll:
+            status = "MFA_ENROLL"
+        # MFA comes before PASSWORD_EXPIRED when a factor is enrolled (D-authn).
+        elif user.password_expired and not user.mfa_required:
+            status = "PASSWORD_EXPIRED"
+        # PASSWORD_WARN only on request (D-authn: "must be explicitly specified as true").
+        elif warn and user.password_warn and not user.password_expired:
+            status = "PASSWORD_WARN"
+        elif user.mfa_required:
+            status = "MFA_REQUIRED"
+        else:
+            return _Response(200, self._success_json(user, ["pwd"]))
+        t = self._new_transaction(user, status)
+        return _Response(200, self._transaction_json(t))
+
+    def _success_json(self, user, amr):
+        token = self._mint_session_token(user, amr)
+        return {"expiresAt": _iso(self._session_tokens[token]["expires"]),
                 "status": "SUCCESS",
                 "sessionToken": token,
-                "_embedded": {"user": user.embedded()},
-            })
+                "_embedded": {"user": user.embedded()}}
+
+    def _factors_key(self, user):
+        return user.factors_key or self.factors_key
+
+    def _policy_complexity(self):
+        return {"minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1,
+                "minSymbol": 0}
 
     def _transaction_json(self, t):
         user = self._users[t["login"].lower()]
-        cancel = _link(self.url + "/api/v1/authn/cancel", ["POST"])
+        base = self.url + "/api/v1/authn"
+        cancel = _link(base + "/cancel", ["POST"])
+        status = t["status"]
         out = {"stateToken": t["stateToken"], "expiresAt": _iso(t["expires"]),
-               "status": t["status"], "_embedded": {"user": user.embedded()}}
-        if t["status"] == "MFA_REQUIRED":
+               "status": status}
+        embedded = {"user": user.embedded()}
+        out["_embedded"] = embedded
+        if status == "MFA_REQUIRED":
             factors = []
             for f in user.factors:
                 f = json.loads(json.dumps(f))
-                f["_links"] = {"verify": _link("%s/api/v1/authn/factors/%s/verify"
-                                               % (self.url, f["id"]), ["POST"])}
+                f["_links"] = {"verify": _link("%s/factors/%s/verify" % (base, f["id"]),
+                                               ["POST"])}
                 factors.append(f)
-            out["_embedded"]["factors"] = factors
-            out["_embedded"]["policy"] = {"allowRememberDevice": False,
-                                          "rememberDeviceLifetimeInMinutes": 0,
-                                          "rememberDeviceByDefault": False}
+            embedded[self._factors_key(user)] = factors
+            embedded["policy"] = {"allowRememberDevice": False,
+                                  "rememberDeviceLifetimeInMinutes": 0,
+                                  "rememberDeviceByDefault": False}
             out["_links"] = {"cancel": cancel}
-        elif t["status"] == "PASSWORD_EXPIRED":
-            out["_embedded"]["policy"] = {"complexity": {
-                "minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1,
-                "minSymbol": 0}}
+        elif status == "MFA_CHALLENGE":
+            self._challenge_json(t, user, out)
+        elif status == "MFA_ENROLL":
+            # Shape of D-authn "Response example ... (Factor enroll)": one entry per
+            # factor the user may enroll, each with its own enroll link; the
+            # transaction itself publishes only cancel (no skip: nothing optional
+            # has been enrolled yet).
+            factors = []
+            for i, f in enumerate(user.factors or [self._make_factor(k, user.login, "x")[0]
+                                                   for k in ("push", "totp", "sms")]):
+                factors.append({"factorType": f["factorType"], "provider": f["provider"],
+                                "vendorName": f.get("vendorName", f["provider"]),
+                                "_links": {"enroll": _link(base + "/factors", ["POST"])},
+                                "status": "NOT_SETUP",
+                                "enrollment": "REQUIRED" if i == 0 else "OPTIONAL"})
+            embedded[self._factors_key(user)] = factors
+            out["_links"] = {"cancel": cancel}
+        elif status == "PASSWORD_EXPIRED":
+            embedded["policy"] = {"complexity": self._policy_complexity()}
             out["_links"] = {
-                "next": _link(self.url + "/api/v1/authn/credentials/change_password",
-                              ["POST"], name="changePassword"),
+                "next": _link(base + "/credentials/change_password", ["POST"],
+                              name="changePassword"),
                 "cancel": cancel}
+        elif status == "PASSWORD_WARN":
+            embedded["policy"] = {"expiration": {"passwordExpireDays": 5},
+                                  "complexity": self._policy_complexity()}
+            out["_links"] = {
+                "next": _link(base + "/credentials/change_password", ["POST"],
+                              name="changePassword"),
+                "skip": _link(base + "/skip", ["POST"], name="skip"),
+                "cancel": cancel}
+        elif status == "PASSWORD_RESET":
+            embedded["policy"] = {"expiration": {"passwordExpireDays": 0},
+                                  "complexity": self._policy_complexity()}
+            out["_links"] = {
+                "next": _link(base + "/credentials/reset_password", ["POST"],
+                              name="resetPassword"),
+                "cancel": cancel}
+        elif status == "RECOVERY":
+            out = {"stateToken": out["stateToken"], "expiresAt": out["expiresAt"],
+                   "status": status, "recoveryType": "PASSWORD", "_embedded": embedded}
+            embedded["user"]["recovery_question"] = {
+                "question": "What is the food you least liked as a child?"}
+            out["_links"] = {"next": _link(base + "/recovery/answer", ["POST"], name="answer"),
+                             "cancel": cancel}
         else:
             out["_links"] = {"cancel": cancel}
         return out
+
+    def _challenge_json(self, t, user, out):
+        """Fill OUT (stateToken, expiresAt, status) for MFA_CHALLENGE."""
+        base = self.url + "/api/v1/authn"
+        fid = t["factor_id"]
+        kind = user.factor_kinds.get(fid)
+        mode = FACTOR_KINDS[kind][3] if kind else "challenge"
+        verify = "%s/factors/%s/verify" % (base, fid)
+        factor = json.loads(json.dumps(user.factor(fid) or {"id": fid}))
+        factor.pop("_links", None)
+        push = t.get("push")
+        if mode == "push" and push is not None and push.get("correct_answer") is not None:
+            number, from_poll = push["correct_answer"]
+            if push["polls"] >= from_poll:
+                factor["_embedded"] = {"challenge": {"correctAnswer": number}}
+        elif mode == "challenge" and t.get("challenge") is not None:
+            factor["_embedded"] = {"challenge": dict(t["challenge"])} if kind != "duo" else \
+                {"verification": dict(t["challenge"])}
+        embedded = out["_embedded"]
+        rebuilt = {"stateToken": out["stateToken"], "expiresAt": out["expiresAt"],
+                   "status": out["status"]}
+        if t.get("factor_result"):
+            rebuilt["factorResult"] = t["factor_result"]
+        if kind == "webauthn":
+            rebuilt["challengeType"] = "FACTOR"
+        embedded[user.challenge_factor_key or self.challenge_factor_key] = factor
+        if mode == "challenge":
+            embedded["policy"] = {"allowRememberDevice": False,
+                                  "rememberDeviceLifetimeInMinutes": 0,
+                                  "rememberDeviceByDefault": False}
+        rebuilt["_embedded"] = embedded
+        waiting = t.get("factor_result") == "WAITING"
+        links = {"next": _link(verify, ["POST"], name="poll" if waiting else "verify"),
+                 "cancel": _link(base + "/cancel", ["POST"]),
+                 "prev": _link(base + "/previous", ["POST"])}
+        if mode in ("push", "otp"):
+            links["resend"] = [_link(verify + "/resend", ["POST"],
+                                     name=factor.get("factorType", kind))]
+        rebuilt["_links"] = links
+        out.clear()
+        out.update(rebuilt)
 
     def _h_authn_cancel(self, req):
         body, err = self._json_object(req)
@@ -1287,11 +1763,291 @@ class FakeOkta:
             return err
         with self._lock:
             token = body.get("stateToken")
-            if self._live_transaction(token) is None:
+            t = self._live_transaction(token)
+            if t is None:
                 return self._error("E0000011")
             del self._transactions[token]
+            push = t.get("push")
+            if push is not None and push["result"] == "WAITING":
+                push["result"] = "CANCELLED"
+            self._cancels.append({"stateToken": token, "login": t["login"],
+                                  "status": t["status"], "factor_id": t.get("factor_id"),
+                                  "time": self.now()})
         # The reference does not document this body (REFERENCE §8.7).
         return _Response(200, {"status": "UNAUTHENTICATED"})
+
+    def _state(self, body):
+        """(transaction, user, None) for BODY's live stateToken, sliding its
+        expiry, or (None, None, error response)."""
+        t = self._live_transaction(body.get("stateToken"))
+        if t is None:
+            return None, None, self._error("E0000011")
+        user = self._users.get(t["login"].lower())
+        if user is None:
+            return None, None, self._error("E0000011")
+        t["expires"] = self.now() + self.STATE_TOKEN_LIFETIME
+        return t, user, None
+
+    def _h_authn_skip(self, req):
+        # Only PASSWORD_WARN publishes skip here; anything else is E0000079 (D-authn).
+        body, err = self._json_object(req)
+        if err:
+            return err
+        with self._lock:
+            t, user, err = self._state(body)
+            if err:
+                return err
+            if t["status"] != "PASSWORD_WARN":
+                return self._state_error()
+            if user.mfa_required:
+                t["status"] = "MFA_REQUIRED"
+                return _Response(200, self._transaction_json(t))
+            del self._transactions[t["stateToken"]]
+            return _Response(200, self._success_json(user, ["pwd"]))
+
+    def _h_authn_previous(self, req):
+        # MFA_CHALLENGE -> MFA_REQUIRED (the factor list again); else E0000079.
+        body, err = self._json_object(req)
+        if err:
+            return err
+        with self._lock:
+            t, user, err = self._state(body)
+            if err:
+                return err
+            if t["status"] != "MFA_CHALLENGE":
+                return self._state_error()
+            self._leave_challenge(t)
+            t["status"] = "MFA_REQUIRED"
+            return _Response(200, self._transaction_json(t))
+
+    def _state_error(self):
+        summary = _ERRORS["E0000079"][1]
+        return self._error("E0000079", causes=[summary])
+
+    @staticmethod
+    def _leave_challenge(t):
+        push = t.get("push")
+        if push is not None and push["result"] == "WAITING":
+            push["result"] = "CANCELLED"
+        t.update(factor_id=None, factor_result=None, push=None, challenge=None)
+
+    # ---- factor verification ----------------------------------------------
+    #
+    # Choices where the reference is silent (also in README.md):
+    # * a factor id that is not one of the transaction's user's factors:
+    #   404 E0000007 "Not found: Resource not found: {id} (UserFactor)";
+    # * a verify/resend/skip/previous body without a live stateToken (missing,
+    #   unknown, expired, cancelled, finished): 401 E0000011 (D-authn: all authn
+    #   operations answer an expired state token so);
+    # * a passcode factor verified without passCode (or a question without
+    #   answer, or either not a string): 400 E0000001 "Api validation failed:
+    #   passCode" (E0000001 is a 400 in Okta's catalogue);
+    # * verify/resend in a state other than MFA_REQUIRED/MFA_CHALLENGE, resend of
+    #   a factor that is not being challenged, skip outside PASSWORD_WARN:
+    #   403 E0000079 (D-authn "State transitions are strictly enforced");
+    # * wrong codes: 403 E0000068, counted per user; the FACTOR_LOCKOUT-th wrong
+    #   code locks the user out and answers 403 E0000069, as does any verify
+    #   while the user is locked out; a right code resets the count; a replayed
+    #   TOTP code (same 30 s step already accepted) is 403 E0000082, not counted;
+    # * SMS/voice sent again within otp_resend_interval of the last one: 429
+    #   E0000109 / E0000133 with X-Rate-Limit-Limit 1, -Remaining 0, -Reset =
+    #   last send + interval; voice codes have 5 digits (D-authn example), SMS
+    #   and email 6; only the latest code is valid, for otp_lifetime seconds;
+    # * amr of the session the sessionToken makes: pwd + the factor's method
+    #   (push swk, TOTP otp, sms sms, call tel, question kba, ...) + mfa.
+
+    def _verify_context(self, req):
+        """(transaction, user, factor id, kind, None) or (..., error response)."""
+        body, err = self._json_object(req)
+        if err:
+            return None, None, None, None, None, err
+        fid = req.params["factor_id"]
+        t, user, err = self._state(body)
+        if err:
+            return None, None, None, None, None, err
+        if fid not in user.factor_kinds:
+            return None, None, None, None, None, self._error(
+                "E0000007", "Resource not found: %s (UserFactor)" % fid)
+        return body, t, user, fid, user.factor_kinds[fid], None
+
+    def _h_factor_verify(self, req):
+        with self._lock:
+            body, t, user, fid, kind, err = self._verify_context(req)
+            if err:
+                return err
+            if t["status"] not in ("MFA_REQUIRED", "MFA_CHALLENGE"):
+                return self._state_error()
+            for param, key in (("rememberDevice", "remember_device"), ("autoPush", "auto_push")):
+                values = req.record.query.get(param)
+                if values:
+                    t[key] = values[-1].strip().lower() == "true"
+            if user.locked_out:
+                return self._error("E0000069")
+            mode = FACTOR_KINDS[kind][3] if kind else "challenge"
+            if mode == "push":
+                return self._verify_push(t, user, fid, kind)
+            if mode == "otp":
+                code = body.get("passCode")
+                if code is None:
+                    return self._otp_send(t, user, fid, kind, resend=False)
+                if not isinstance(code, str):
+                    return self._missing("passCode")
+                st = user.otp.get(fid)
+                if st is not None and st["expires"] > self.now() and \
+                        hmac.compare_digest(st["code"].encode(), code.encode()):
+                    del user.otp[fid]
+                    return self._factor_success(t, user, kind)
+                return self._factor_failure(user)
+            if mode == "totp":
+                code = body.get("passCode")
+                if not isinstance(code, str) or not code:
+                    return self._missing("passCode")
+                return self._verify_totp(t, user, kind, code)
+            if mode == "passcode":
+                code = body.get("passCode")
+                if not isinstance(code, str) or not code:
+                    return self._missing("passCode")
+                if hmac.compare_digest(user.factor_codes[fid].encode(), code.encode()):
+                    return self._factor_success(t, user, kind)
+                return self._factor_failure(user)
+            if mode == "question":
+                answer = body.get("answer")
+                if not isinstance(answer, str) or not answer:
+                    return self._missing("answer")
+                if answer.strip().lower() == (user.question_answer or "").strip().lower():
+                    return self._factor_success(t, user, kind)
+                return self._factor_failure(user, "Your answer doesn't match our records. "
+                                                  "Please try again.")
+            # "challenge": the fake hands out a challenge but cannot check the
+            # browser-made assertion that would answer it.
+            if any(k in body for k in ("clientData", "signatureData", "authenticatorData",
+                                       "passCode")):
+                return self._factor_failure(user)
+            self._leave_challenge(t)
+            t["status"] = "MFA_CHALLENGE"
+            t["factor_id"] = fid
+            if kind == "webauthn":
+                t["factor_result"] = "CHALLENGE"
+                t["challenge"] = {"challenge": _rand(20), "userVerification": "preferred",
+                                  "extensions": {}}
+            elif kind == "duo":
+                t["factor_result"] = "WAITING"
+                t["challenge"] = {"host": "api-fake.duosecurity.com",
+                                  "signature": "TX|" + _rand(20), "factorResult": "WAITING"}
+            else:
+                t["challenge"] = {"nonce": _rand(20), "timeoutSeconds": 20}
+            return _Response(200, self._transaction_json(t))
+
+    def _missing(self, field):
+        return self._error("E0000001", field, ["%s: The field cannot be left blank" % field])
+
+    def _factor_failure(self, user, cause="Your passcode doesn't match our records. "
+                                          "Please try again."):
+        user.factor_failures += 1
+        limit = user.factor_lockout if user.factor_lockout is not None else self.factor_lockout
+        if limit and user.factor_failures >= limit:
+            user.locked_out = True
+            return self._error("E0000069")
+        return self._error("E0000068", causes=[cause])
+
+    def _factor_success(self, t, user, kind):
+        user.factor_failures = 0
+        method = FACTOR_KINDS[kind][4] if kind else None
+        t["amr"] = ["pwd"] + ([method] if method else []) + ["mfa"]
+        self._leave_challenge(t)
+        if user.password_expired:
+            # MFA first, then the expired password (D-authn).
+            t["status"] = "PASSWORD_EXPIRED"
+            return _Response(200, self._transaction_json(t))
+        del self._transactions[t["stateToken"]]
+        return _Response(200, self._success_json(user, t["amr"]))
+
+    def _verify_totp(self, t, user, kind, code):
+        step = int((time.time() + self.clock_offset) // 30)
+        window = max(0, int(self.totp_window))
+        matched = None
+        for delta in sorted(range(-window, window + 1), key=abs):
+            if hmac.compare_digest(totp(user.totp_seed, (step + delta) * 30).encode(),
+                                   code.encode()):
+                matched = step + delta
+                break
+        if matched is None:
+            return self._factor_failure(user)
+        if matched in user.used_totp_steps:
+            return self._error("E0000082")
+        user.used_totp_steps.add(matched)
+        return self._factor_success(t, user, kind)
+
+    def _otp_send(self, t, user, fid, kind, resend):
+        now = self.now()
+        last = user.otp.get(fid)
+        if kind in ("sms", "call") and last is not None and \
+                now < last["sent"] + self.otp_resend_interval:
+            reset = last["sent"] + int(self.otp_resend_interval)
+            return self._error("E0000109" if kind == "sms" else "E0000133", headers=[
+                ("X-Rate-Limit-Limit", "1"), ("X-Rate-Limit-Remaining", "0"),
+                ("X-Rate-Limit-Reset", str(reset))])
+        code = "".join(secrets.choice(string.digits) for _ in range(5 if kind == "call" else 6))
+        user.otp[fid] = {"code": code, "sent": now, "expires": now + self.otp_lifetime}
+        self._otp_log.append({"login": user.login, "kind": kind, "factor_id": fid,
+                              "code": code, "time": now, "resend": resend})
+        self._leave_challenge(t)
+        t["status"] = "MFA_CHALLENGE"
+        t["factor_id"] = fid
+        return _Response(200, self._transaction_json(t))
+
+    def _send_push(self, t, user, fid):
+        decision = user.push_next or user.push_plan
+        user.push_next = None
+        previous = t.get("push")
+        self._leave_challenge(t)
+        push = {"factor_id": fid, "result": "WAITING", "polls": 0, "sent": self.now(),
+                "sends": (previous["sends"] + 1) if previous is not None else 1,
+                "decision": decision, "correct_answer": user.number_challenge,
+                "delivered": False, "resolved_at_poll": None,
+                "auto_push": t.get("auto_push"), "remember_device": t.get("remember_device")}
+        t.update(status="MFA_CHALLENGE", factor_id=fid, factor_result="WAITING", push=push)
+        user.last_push = push
+        return _Response(200, self._transaction_json(t))
+
+    def _verify_push(self, t, user, fid, kind):
+        push = t.get("push")
+        if t["status"] != "MFA_CHALLENGE" or t["factor_id"] != fid or push is None \
+                or push["delivered"]:
+            return self._send_push(t, user, fid)
+        # A poll.
+        push["polls"] += 1
+        if push["result"] == "WAITING":
+            decision = push["decision"]
+            if decision is not None and push["polls"] >= max(1, decision[1]):
+                push["result"] = decision[0]
+                push["resolved_at_poll"] = push["polls"]
+            elif self.push_expiry is not None and \
+                    self.now() >= push["sent"] + self.push_expiry:
+                push["result"] = "TIMEOUT"
+                push["resolved_at_poll"] = push["polls"]
+        if push["result"] == "WAITING":
+            return _Response(200, self._transaction_json(t))
+        push["delivered"] = True
+        if push["result"] == "SUCCESS":
+            return self._factor_success(t, user, kind)
+        t["factor_result"] = push["result"]
+        return _Response(200, self._transaction_json(t))
+
+    def _h_factor_resend(self, req):
+        with self._lock:
+            body, t, user, fid, kind, err = self._verify_context(req)
+            if err:
+                return err
+            mode = FACTOR_KINDS[kind][3] if kind else None
+            if t["status"] != "MFA_CHALLENGE" or t["factor_id"] != fid or \
+                    mode not in ("otp", "push"):
+                return self._state_error()
+            if user.locked_out:
+                return self._error("E0000069")
+            if mode == "otp":
+                return self._otp_send(t, user, fid, kind, resend=True)
+            return self._send_push(t, user, fid)
 
     # ---- Sessions API ----------------------------------------------------
 
@@ -1369,6 +2125,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the fake Okta org in the foreground.")
     parser.add_argument("--dir", required=True, help="work directory (ca.pem, api_token, url)")
     parser.add_argument("--user", action="append", default=[], metavar="LOGIN:PASSWORD")
+    parser.add_argument("--mfa-user", action="append", default=[], metavar="LOGIN:PASSWORD",
+                        help="a user who must pass MFA (factors from --factors)")
+    parser.add_argument("--factors", default="push,totp,sms,call",
+                        help="comma-separated factor kinds of --mfa-user users")
+    parser.add_argument("--totp-seed", metavar="BASE32",
+                        help="TOTP seed of --mfa-user users (put it in an authenticator app)")
+    parser.add_argument("--push", choices=["approve", "reject", "timeout", "wait"],
+                        default="approve", help="what happens to pushes (default approve)")
+    parser.add_argument("--push-after", type=int, default=2, metavar="POLLS",
+                        help="polls before --push takes effect (default 2)")
     parser.add_argument("--ready-file", help="written once the server is listening")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
@@ -1397,6 +2163,24 @@ def main(argv=None):
         if not sep or not login:
             parser.error("--user wants LOGIN:PASSWORD")
         fake.add_user(login, password)
+    factors = tuple(k.strip() for k in args.factors.split(",") if k.strip())
+    for kind in factors:
+        if kind not in FACTOR_KINDS:
+            parser.error("unknown factor kind %r (known: %s)"
+                         % (kind, ", ".join(sorted(FACTOR_KINDS))))
+    if args.totp_seed:
+        try:
+            _b32decode(args.totp_seed)
+        except ValueError:
+            parser.error("--totp-seed is not base32")
+    for spec in args.mfa_user:
+        login, sep, password = spec.partition(":")
+        if not sep or not login:
+            parser.error("--mfa-user wants LOGIN:PASSWORD")
+        fake.add_user(login, password, mfa_required=True, factors=factors,
+                      totp_seed=args.totp_seed)
+        if args.push != "wait":
+            fake.push_auto(login, args.push, after_polls=args.push_after)
     fake.start()
     try:
         if args.ready_file:
