@@ -187,6 +187,12 @@ static enum okta_status txn_post(struct txn *t, const char *href, const char *pa
     }
     st = okta_http_request(t->c, OKTA_POST, href, body.data, body.len, retry, &resp, t->res);
     okta_buf_free(&body);
+    if (st == OKTA_ERR_UNREACHABLE && (strcmp(t->res->error_code, "E0000109") == 0 ||
+                                       strcmp(t->res->error_code, "E0000133") == 0)) {
+        /* Okta's one-code-per-30-seconds rule for a phone, not an outage. */
+        say(t, "Okta sends one code per 30 seconds; wait, then log in again.");
+        st = okta_result_set(t->res, OKTA_ERR_DENIED, "phone code requested within 30 s");
+    }
     if (st == OKTA_OK) {
         if (resp.status != 200) {
             st = map_txn_error(t, &resp);
