@@ -332,6 +332,10 @@ static enum okta_status verify_codes(struct txn *t, const char *href_in, const c
     char *code = first, *href;
     enum okta_status st = OKTA_ERR_DENIED;
 
+    if (href_in == NULL) {
+        okta_secret_free(first);
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "factor lacks a verify link");
+    }
     /* The link lives in the transaction, which each answer replaces. */
     href = okta_secret_strdup(href_in);
     if (href == NULL) {
@@ -457,8 +461,9 @@ static enum okta_status push(struct txn *t, json_object *push_factor, json_objec
 
 static enum okta_status phone_code(struct txn *t, json_object *factor, bool call)
 {
-    const char *verify = okta_json_get_string(
-        okta_json_get_object(okta_json_get_object(factor, "_links"), "verify"), "href");
+    /* factor lives in t->obj, which the first answer replaces: copy first. */
+    char *verify = okta_secret_strdup(okta_json_get_string(
+        okta_json_get_object(okta_json_get_object(factor, "_links"), "verify"), "href"));
     const char *number = okta_json_get_string(okta_json_get_object(factor, "profile"),
                                               "phoneNumber");
     char phone[PHONE_MAX], text[160], *code = NULL, *next = NULL;
@@ -467,8 +472,10 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
     okta_escape_for_log(phone, sizeof(phone), number ? number : "your phone",
                         number ? strlen(number) : 10);
     st = txn_post(t, verify, NULL, OKTA_RETRY_UNSENT);
-    if (st != OKTA_OK)
+    if (st != OKTA_OK) {
+        okta_secret_free(verify);
         return st;
+    }
     snprintf(text, sizeof(text), call ? "Code from the call to %s: " : "Code sent by SMS to %s: ",
              phone);
     for (int attempt = 1; attempt <= MAX_CODE_ATTEMPTS; attempt++) {
@@ -491,6 +498,7 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
     }
     if (st != OKTA_OK || code == NULL) {
         okta_secret_free(code);
+        okta_secret_free(verify);
         if (st == OKTA_OK)
             st = okta_result_set(t->res, OKTA_ERR_DENIED, "no code entered");
         return st;
@@ -498,6 +506,7 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
     next = okta_secret_strdup(link_href(t->obj, "next"));
     st = verify_codes(t, next ? next : verify, text, code);
     okta_secret_free(next);
+    okta_secret_free(verify);
     return st;
 }
 
