@@ -217,6 +217,9 @@ static void cancel_transaction(struct txn *t)
 
     if (t->state_token == NULL || t->state_expired)
         return;
+    /* A spent budget must not leave the transaction open: a little more. */
+    if (t->c->budget_ms < 2000)
+        t->c->budget_ms = 2000;
     okta_result_clear(&ignored);
     okta_buf_append_str(&body, "{\"stateToken\":");
     okta_buf_append_json_string(&body, t->state_token);
@@ -299,14 +302,28 @@ static enum okta_status refuse_password_echo(struct txn *t)
                            "MFA answer equals the password: MFA needs keyboard-interactive");
 }
 
-static int ask(struct txn *t, bool echo, const char *text, char **answer)
+/*
+ * Asks the user.  *echoed_password tells whether the answer is exactly the
+ * password (OpenSSH password authentication answers every prompt with it);
+ * otherwise blanks around the answer are dropped (pasted codes carry them),
+ * blanks inside are kept so that a malformed code is refused, not cut short.
+ */
+static int ask(struct txn *t, bool echo, const char *text, char **answer, bool *echoed_password)
 {
+    char *a, *start;
+    size_t len;
+
     *answer = NULL;
+    *echoed_password = false;
     if (t->ui == NULL || t->ui->prompt == NULL || t->ui->prompt(t->ui->data, echo, text, answer))
         return -1;
-    /* A pasted code may carry blanks around it. */
-    char *a = *answer, *start = a + strspn(a, " \t");
-    size_t len = strcspn(start, " \t\r\n");
+    a = *answer;
+    *echoed_password = t->password != NULL && strcmp(a, t->password) == 0;
+    start = a + strspn(a, " \t");
+    len = strlen(start);
+    while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t' || start[len - 1] == '\r' ||
+                       start[len - 1] == '\n'))
+        len--;
     memmove(a, start, len);
     okta_wipe(a + len, strlen(a + len));
     a[len] = '\0';
@@ -326,11 +343,21 @@ static enum okta_status conv_failed(struct txn *t)
 
 /* Verifies passcodes against href: up to MAX_CODE_ATTEMPTS wrong ones.
  * first, if given, is the first answer (typed at the push prompt). */
+static const char *factor_result(json_object *txn)
+{
+    const char *r = okta_json_get_string(txn, "factorResult");
+    return r != NULL ? r : "";
+}
+
+/* Verifies passcodes against href: up to MAX_CODE_ATTEMPTS wrong ones.
+ * first, if given, is the first answer (typed at the push prompt). */
 static enum okta_status verify_codes(struct txn *t, const char *href_in, const char *prompt,
                                      char *first)
 {
     char *code = first, *href;
     enum okta_status st = OKTA_ERR_DENIED;
+    bool echoed = false;
+    const char *retry_why;
 
     if (href_in == NULL) {
         okta_secret_free(first);
@@ -343,44 +370,56 @@ static enum okta_status verify_codes(struct txn *t, const char *href_in, const c
         return okta_result_set(t->res, OKTA_ERR_INTERNAL, "out of memory");
     }
     for (int attempt = 1; attempt <= MAX_CODE_ATTEMPTS; attempt++) {
-        if (code == NULL && ask(t, false, prompt, &code) != 0) {
+        retry_why = NULL;
+        if (code == NULL && ask(t, false, prompt, &code, &echoed) != 0) {
             st = conv_failed(t);
             break;
         }
-        if (t->password != NULL && strcmp(code, t->password) == 0) {
+        if (echoed) {
             st = refuse_password_echo(t);
             break;
         }
         if (!looks_like_passcode(code)) {
-            tell(t, true, "A code is 4 to 10 digits.");
+            retry_why = "A code is 4 to 10 digits.";
             okta_result_set(t->res, OKTA_ERR_DENIED, "malformed passcode; not sent");
         } else {
             st = txn_post(t, href, code, OKTA_RETRY_UNSENT);
-            if (st == OKTA_OK)
+            if (st == OKTA_OK) {
+                const char *status = okta_json_get_string(t->obj, "status");
+                const char *result = factor_result(t->obj);
+                /* Okta's "verify again" answers (REFERENCE §8.6). */
+                if (strcmp(status, "MFA_CHALLENGE") != 0 ||
+                    (strcmp(result, "TIME_WINDOW_EXCEEDED") != 0 &&
+                     strcmp(result, "PASSCODE_REPLAYED") != 0))
+                    break;
+                retry_why = strcmp(result, "PASSCODE_REPLAYED") == 0
+                                ? "That code was already used; wait for the next one."
+                                : "That code is outside its time window; use the current one.";
+                okta_result_set(t->res, OKTA_ERR_DENIED, "passcode: %s",
+                                strcmp(result, "PASSCODE_REPLAYED") == 0 ? "replayed"
+                                                                         : "time window");
+            } else if (strcmp(t->res->error_code, "E0000068") == 0) {
+                retry_why = "Wrong code.";
+            } else if (strcmp(t->res->error_code, "E0000082") == 0) {
+                retry_why = "That code was already used; wait for the next one.";
+            } else {
                 break;
-            if (strcmp(t->res->error_code, "E0000068") == 0)
-                tell(t, true, "Wrong code; try again.");
-            else if (strcmp(t->res->error_code, "E0000082") == 0)
-                tell(t, true, "That code was already used; wait for the next one.");
-            else
-                break;
+            }
         }
         okta_secret_clear(&code);
         st = OKTA_ERR_DENIED;
-        if (attempt == MAX_CODE_ATTEMPTS) {
-            say(t, "Too many wrong codes.");
+        if (attempt < MAX_CODE_ATTEMPTS) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "%s Try again.", retry_why);
+            tell(t, true, msg);
+        } else {
+            say(t, "%s Too many wrong codes.", retry_why);
             okta_result_set(t->res, OKTA_ERR_DENIED, "%d wrong passcodes", MAX_CODE_ATTEMPTS);
         }
     }
     okta_secret_free(code);
     okta_secret_free(href);
     return st;
-}
-
-static const char *factor_result(json_object *txn)
-{
-    const char *r = okta_json_get_string(txn, "factorResult");
-    return r != NULL ? r : "";
 }
 
 static long number_challenge(json_object *txn)
@@ -398,64 +437,91 @@ static long number_challenge(json_object *txn)
     return v >= 0 && v < 1000 ? (long)v : -1;
 }
 
+/* Polls get a network budget of their own: waiting for a push is not
+ * network time, and a spent budget must not read as "Okta unreachable". */
+static enum okta_status poll_once(struct txn *t)
+{
+    const char *name = okta_json_get_string(
+        okta_json_get_object(okta_json_get_object(t->obj, "_links"), "next"), "name");
+
+    /* The poll link is the verify link: posting to it once the push was
+     * answered would send a new push. */
+    if (name == NULL || strcmp(name, "poll") != 0)
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "WAITING without a poll link");
+    t->c->budget_ms = t->c->cfg->timeout * 1000;
+    return txn_post(t, link_href(t->obj, "next"), NULL, OKTA_RETRY_POLL);
+}
+
 static enum okta_status push(struct txn *t, json_object *push_factor, json_object *totp_factor)
 {
     const char *verify = okta_json_get_string(
         okta_json_get_object(okta_json_get_object(push_factor, "_links"), "verify"), "href");
     char *answer = NULL, text[128];
-    long deadline, shown = -1;
+    long deadline, shown = -1, saved_budget = t->c->budget_ms;
+    bool echoed = false, just_prompted;
     enum okta_status st;
 
     /* Keyboard-interactive shows info messages only with the next prompt:
-     * what the user must know before the wait goes in a prompt. */
-    if (ask(t, true, totp_factor ? "Okta Verify: press Enter for a push, or type a code: "
-                                 : "Okta Verify: press Enter to get a push: ",
-            &answer) != 0)
+     * what the user must know before the wait goes in a prompt.  No echo:
+     * a code may be typed here. */
+    if (ask(t, false, totp_factor ? "Okta Verify: press Enter for a push, or type a code: "
+                                  : "Okta Verify: press Enter to get a push: ",
+            &answer, &echoed) != 0)
         return conv_failed(t);
-    if (totp_factor != NULL && answer[0] != '\0' && looks_like_passcode(answer) &&
-        (t->password == NULL || strcmp(answer, t->password) != 0)) {
+    if (totp_factor != NULL && !echoed && answer[0] != '\0' && strcmp(answer, "push") != 0) {
         const char *href = okta_json_get_string(
             okta_json_get_object(okta_json_get_object(totp_factor, "_links"), "verify"), "href");
         return verify_codes(t, href, "Okta Verify code: ", answer);
     }
-    okta_secret_free(answer); /* empty, "push" or the password: a push */
+    okta_secret_free(answer); /* empty, "push" or the echoed password: a push */
 
     st = txn_post(t, verify, NULL, OKTA_RETRY_UNSENT);
     deadline = monotonic_ms() + t->opts->push_timeout * 1000;
-    for (int polls = 0; st == OKTA_OK; polls++) {
+    while (st == OKTA_OK) {
         const char *status = okta_json_get_string(t->obj, "status");
         const char *result = factor_result(t->obj);
-        long number = number_challenge(t->obj);
+        long number = number_challenge(t->obj), left;
 
         if (strcmp(status, "MFA_CHALLENGE") != 0)
-            return OKTA_OK; /* SUCCESS or another state: the main loop decides */
+            break; /* SUCCESS or another state: the main loop decides */
         if (strcmp(result, "REJECTED") == 0) {
             say(t, "The Okta Verify push was rejected.");
-            return okta_result_set(t->res, OKTA_ERR_DENIED, "push rejected");
+            st = okta_result_set(t->res, OKTA_ERR_DENIED, "push rejected");
+            break;
         }
         if (strcmp(result, "TIMEOUT") == 0) {
             say(t, "The Okta Verify push timed out.");
-            return okta_result_set(t->res, OKTA_ERR_DENIED, "push timed out in Okta");
+            st = okta_result_set(t->res, OKTA_ERR_DENIED, "push timed out in Okta");
+            break;
         }
-        if (strcmp(result, "WAITING") != 0)
-            return okta_result_set(t->res, OKTA_ERR_HOSTILE, "unexpected factorResult");
+        if (strcmp(result, "WAITING") != 0) {
+            st = okta_result_set(t->res, OKTA_ERR_HOSTILE, "unexpected factorResult");
+            break;
+        }
+        just_prompted = false;
         if (number >= 0 && number != shown) {
             snprintf(text, sizeof(text), "Okta Verify: tap %ld on your phone, then press Enter: ",
                      number);
-            if (ask(t, true, text, &answer) != 0)
-                return conv_failed(t);
+            if (ask(t, true, text, &answer, &echoed) != 0) {
+                st = conv_failed(t);
+                break;
+            }
             okta_secret_clear(&answer);
             shown = number;
+            just_prompted = true; /* the user may have answered: look once more */
         }
-        if (monotonic_ms() >= deadline) {
+        left = deadline - monotonic_ms();
+        if (left <= 0 && !just_prompted) {
             say(t, "No answer to the Okta Verify push within %ld seconds.",
                 t->opts->push_timeout);
-            return okta_result_set(t->res, OKTA_ERR_DENIED, "push_timeout reached");
+            st = okta_result_set(t->res, OKTA_ERR_DENIED, "push_timeout reached");
+            break;
         }
-        pause_ms(t->opts->poll_interval_ms);
-        /* A repeated poll changes nothing: it may be retried like a GET. */
-        st = txn_post(t, link_href(t->obj, "next"), NULL, OKTA_RETRY_IDEMPOTENT);
+        if (!just_prompted)
+            pause_ms(left < t->opts->poll_interval_ms ? left : t->opts->poll_interval_ms);
+        st = poll_once(t);
     }
+    t->c->budget_ms = saved_budget;
     return st;
 }
 
@@ -468,9 +534,24 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
                                               "phoneNumber");
     char phone[PHONE_MAX], text[160], *code = NULL, *next = NULL;
     enum okta_status st;
+    bool echoed = false;
 
     okta_escape_for_log(phone, sizeof(phone), number ? number : "your phone",
                         number ? strlen(number) : 10);
+    /* Ask before sending: an echoed password (OpenSSH password
+     * authentication) must not use up the phone's one code per 30 s. */
+    snprintf(text, sizeof(text), call ? "Okta: press Enter to get a call at %s: "
+                                      : "Okta: press Enter to get a code by SMS at %s: ",
+             phone);
+    if (ask(t, false, text, &code, &echoed) != 0) {
+        okta_secret_free(verify);
+        return conv_failed(t);
+    }
+    okta_secret_clear(&code);
+    if (echoed) {
+        okta_secret_free(verify);
+        return refuse_password_echo(t);
+    }
     st = txn_post(t, verify, NULL, OKTA_RETRY_UNSENT);
     if (st != OKTA_OK) {
         okta_secret_free(verify);
@@ -479,18 +560,19 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
     snprintf(text, sizeof(text), call ? "Code from the call to %s: " : "Code sent by SMS to %s: ",
              phone);
     for (int attempt = 1; attempt <= MAX_CODE_ATTEMPTS; attempt++) {
-        if (ask(t, false, text, &code) != 0) {
+        if (ask(t, false, text, &code, &echoed) != 0) {
             st = conv_failed(t);
             break;
         }
-        if (code[0] != '\0')
+        if (code[0] != '\0' || echoed)
             break;
         /* An empty answer asks for another code; Okta allows one per 30 s. */
         okta_secret_clear(&code);
         st = txn_post(t, link_href(t->obj, "resend"), NULL, OKTA_RETRY_UNSENT);
         if (st != OKTA_OK && (strcmp(t->res->error_code, "E0000109") == 0 ||
                               strcmp(t->res->error_code, "E0000133") == 0)) {
-            tell(t, true, "Okta sends one code per 30 seconds; wait, then try again.");
+            tell(t, true, "Okta sends one code per 30 seconds; wait, then press Enter again.");
+            t->out->user_message[0] = '\0';
             st = OKTA_OK;
         } else if (st != OKTA_OK) {
             break;
@@ -502,6 +584,11 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
         if (st == OKTA_OK)
             st = okta_result_set(t->res, OKTA_ERR_DENIED, "no code entered");
         return st;
+    }
+    if (echoed) {
+        okta_secret_free(code);
+        okta_secret_free(verify);
+        return refuse_password_echo(t);
     }
     next = okta_secret_strdup(link_href(t->obj, "next"));
     st = verify_codes(t, next ? next : verify, text, code);
@@ -646,6 +733,12 @@ enum okta_status okta_authn_login(struct okta_client *c, const char *login, cons
         }
         st = step(&t, status);
     }
+    if (st == OKTA_ERR_UNREACHABLE && t.state_token != NULL) {
+        /* Okta has seen the password and asked for more: from here an
+         * outage is no reason to let failmode=safe skip the second factor. */
+        say(&t, "Okta stopped answering during sign-in; try again.");
+        res->status = st = OKTA_ERR_DENIED;
+    }
     if (st != OKTA_OK) {
         cancel_transaction(&t);
         okta_secret_clear(&out->session_token);
@@ -654,6 +747,7 @@ enum okta_status okta_authn_login(struct okta_client *c, const char *login, cons
         res->status = OKTA_OK;
         res->detail[0] = '\0';
         res->error_code[0] = '\0';
+        out->user_message[0] = '\0';
     }
     okta_secret_free(t.state_token);
     if (t.obj != NULL)

@@ -58,7 +58,7 @@ class Mfa(PamTestCase):
         self.fake.push_auto(CARL, "approve", after_polls=1)
         r = self.login([""], steps="authenticate acct_mgmt")
         self.assertCalls(r, [("authenticate", "PAM_SUCCESS"), ("acct_mgmt", "PAM_SUCCESS")])
-        self.assertEqual(self.prompts(r), [("echo_off", PASSWORD_PROMPT), ("echo_on", PUSH_ONLY)])
+        self.assertEqual(self.prompts(r), [("echo_off", PASSWORD_PROMPT), ("echo_off", PUSH_ONLY)])
         self.assertEqual(self.paths(r)[:4], [
             ("POST", "/api/v1/authn", 200),
             ("POST", "/api/v1/authn/factors/ID/verify", 200),   # push sent, WAITING
@@ -74,7 +74,7 @@ class Mfa(PamTestCase):
         self.mfa_user(["push", "totp"])
         r = self.login([self.fake.totp_code(CARL)])
         self.assertRc(r, "authenticate", "PAM_SUCCESS")
-        self.assertEqual(self.prompts(r)[1], ("echo_on", PUSH_OR_CODE))
+        self.assertEqual(self.prompts(r)[1], ("echo_off", PUSH_OR_CODE))
         verify = [q for q in r.requests if "/factors/" in q.path]
         self.assertEqual(len(verify), 1)
         self.assertEqual(sorted(verify[0].json), ["passCode", "stateToken"])
@@ -143,7 +143,7 @@ class Mfa(PamTestCase):
         r = self.login(["000000" if self.fake.totp_code(CARL) != "000000" else "111111",
                         self.fake.totp_code(CARL)], conf={"factors": "totp"})
         self.assertRc(r, "authenticate", "PAM_SUCCESS")
-        self.assertIn("Wrong code; try again.", [m["text"] for m in r.messages])
+        self.assertIn("Wrong code. Try again.", [m["text"] for m in r.messages])
         codes = [q for q in r.requests if "/factors/" in q.path]
         self.assertEqual([q.status for q in codes], [403, 200])
 
@@ -165,9 +165,11 @@ class Mfa(PamTestCase):
     def test_sms_code_is_asked_for_after_it_was_sent(self):
         self.mfa_user(["sms"])
         sent = len(self.fake.otp_sends(CARL, "sms"))
-        r = self.login(["!abort"], conf={"factors": "sms"})
+        r = self.login(["", "!abort"], conf={"factors": "sms"})
         self.assertRc(r, "authenticate", "PAM_CONV_ERR")
-        self.assertEqual(self.prompts(r)[1], ("echo_off", "Code sent by SMS to +1 XXX-XXX-1337: "))
+        self.assertEqual(self.prompts(r)[1:], [
+            ("echo_off", "Okta: press Enter to get a code by SMS at +1 XXX-XXX-1337: "),
+            ("echo_off", "Code sent by SMS to +1 XXX-XXX-1337: ")])
         self.assertEqual(len(self.fake.otp_sends(CARL, "sms")), sent + 1)
         self.assertCancelled(r)
 
@@ -177,7 +179,7 @@ class Mfa(PamTestCase):
         real_choice = fake_okta.secrets.choice
         digits = lambda seq: "7" if seq == string.digits else real_choice(seq)  # noqa: E731
         with mock.patch.object(fake_okta.secrets, "choice", digits):
-            r = self.login(["777777"], conf={"factors": "sms"})
+            r = self.login(["", "777777"], conf={"factors": "sms"})
         self.assertRc(r, "authenticate", "PAM_SUCCESS")
         self.assertEqual(self.fake.last_sms_code(CARL), "777777")
         verify = [q for q in r.requests if "/factors/" in q.path]
@@ -187,7 +189,7 @@ class Mfa(PamTestCase):
 
     def test_second_sms_within_30_seconds_is_refused_with_advice(self):
         self.mfa_user(["sms"])
-        self.login(["!abort"], conf={"factors": "sms"})
+        self.login(["", "!abort"], conf={"factors": "sms"})
         r = self.login([""], conf={"factors": "sms"})
         self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
         self.assertEqual(r.requests[1].note, "E0000109")
@@ -198,9 +200,9 @@ class Mfa(PamTestCase):
         real_choice = fake_okta.secrets.choice
         digits = lambda seq: "5" if seq == string.digits else real_choice(seq)  # noqa: E731
         with mock.patch.object(fake_okta.secrets, "choice", digits):
-            r = self.login(["55555"], conf={"factors": "call"})
+            r = self.login(["", "55555"], conf={"factors": "call"})
         self.assertRc(r, "authenticate", "PAM_SUCCESS")
-        self.assertEqual(self.prompts(r)[1],
+        self.assertEqual(self.prompts(r)[2],
                          ("echo_off", "Code from the call to +1 XXX-XXX-1337: "))
 
     def test_silent_login_still_prompts_but_shows_no_messages(self):
@@ -210,6 +212,50 @@ class Mfa(PamTestCase):
         self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
         self.assertEqual(len(r.prompts), 2)
         self.assertEqual(r.messages, [])
+
+    def test_sms_resend_refused_then_code_succeeds_without_an_error(self):
+        self.mfa_user(["sms"])
+        real_choice = fake_okta.secrets.choice
+        digits = lambda seq: "7" if seq == string.digits else real_choice(seq)  # noqa: E731
+        with mock.patch.object(fake_okta.secrets, "choice", digits):
+            r = self.login(["", "", "777777"], conf={"factors": "sms"})
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+        self.assertIn("E0000109", [q.note for q in r.requests])
+        self.assertFalse(any("log in again" in m["text"] for m in r.messages), r.messages)
+
+    def test_password_at_the_sms_prompt_sends_nothing(self):
+        self.mfa_user(["sms"])
+        sent = len(self.fake.otp_sends(CARL, "sms"))
+        r = self.login([PW], conf={"factors": "sms"})
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertEqual(len(self.fake.otp_sends(CARL, "sms")), sent)
+
+    def test_password_of_digits_and_words_is_never_sent_as_a_code(self):
+        pw = "2468 tiger lily"
+        self.fake.add_user(CARL, pw, mfa_required=True, factors=("totp",))
+        self.fake.clock_offset = 60.0 * next(self._epoch)
+        r = self.run("authenticate", user="carol", answers=[pw, pw], conf={"factors": "totp"})
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertFalse([q for q in r.requests if "/factors/" in q.path])
+
+    def test_time_window_exceeded_asks_again(self):
+        self.mfa_user(["totp"])
+        self.fake.inject("POST", VERIFY, body={"status": "MFA_CHALLENGE",
+                                               "factorResult": "TIME_WINDOW_EXCEEDED",
+                                               "expiresAt": "2026-07-01T09:05:00.000Z"})
+        r = self.login(["123456", self.fake.totp_code(CARL)], conf={"factors": "totp"})
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+        self.assertEqual(len([q for q in r.requests if "/factors/" in q.path]), 2)
+
+    def test_slow_polls_never_read_as_okta_unreachable(self):
+        # Polls spend no call budget: an ignored push with slow answers ends
+        # as a denial, never as failmode=safe's PAM_IGNORE.
+        self.mfa_user(["push"])
+        self.fake.inject("POST", VERIFY, delay=0.6, count=None)
+        r = self.login([""], conf={"timeout": "2", "connect_timeout": "1", "push_timeout": "6",
+                                   "failmode": "safe"})
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertCancelled(r)
 
     def test_user_without_an_allowed_factor_is_told_so(self):
         self.mfa_user(["question"])
