@@ -11,13 +11,11 @@
 #include "okta/json.h"
 #include "okta/secret.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define OKTA_TOKEN_MAX 512
 #define MAX_TRANSITIONS 16     /* a transaction longer than this is broken */
@@ -73,22 +71,6 @@ static bool token_shape_ok(const char *t)
         if (n >= OKTA_TOKEN_MAX || (unsigned char)t[n] <= 0x20 || (unsigned char)t[n] >= 0x7f)
             return false;
     return n > 0;
-}
-
-static long monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_ms(long ms)
-{
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 static void say(struct txn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -476,7 +458,7 @@ static enum okta_status push(struct txn *t, json_object *push_factor, json_objec
     okta_secret_free(answer); /* empty, "push" or the echoed password: a push */
 
     st = txn_post(t, verify, NULL, OKTA_RETRY_UNSENT);
-    deadline = monotonic_ms() + t->opts->push_timeout * 1000;
+    deadline = okta_monotonic_ms() + t->opts->push_timeout * 1000;
     while (st == OKTA_OK) {
         const char *status = okta_json_get_string(t->obj, "status");
         const char *result = factor_result(t->obj);
@@ -510,7 +492,7 @@ static enum okta_status push(struct txn *t, json_object *push_factor, json_objec
             shown = number;
             just_prompted = true; /* the user may have answered: look once more */
         }
-        left = deadline - monotonic_ms();
+        left = deadline - okta_monotonic_ms();
         if (left <= 0 && !just_prompted) {
             say(t, "No answer to the Okta Verify push within %ld seconds.",
                 t->opts->push_timeout);
@@ -518,7 +500,7 @@ static enum okta_status push(struct txn *t, json_object *push_factor, json_objec
             break;
         }
         if (!just_prompted)
-            pause_ms(left < t->opts->poll_interval_ms ? left : t->opts->poll_interval_ms);
+            okta_sleep_ms(left < t->opts->poll_interval_ms ? left : t->opts->poll_interval_ms);
         st = poll_once(t);
     }
     t->c->budget_ms = saved_budget;

@@ -93,7 +93,7 @@ void okta_response_free(struct okta_response *r)
     memset(r, 0, sizeof(*r));
 }
 
-static long now_ms(void)
+long okta_monotonic_ms(void)
 {
     struct timespec ts;
 
@@ -101,7 +101,7 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
+void okta_sleep_ms(long ms)
 {
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
@@ -137,7 +137,7 @@ static unsigned int random_uint(void)
     unsigned int v = 0;
 
     if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-        v = (unsigned int)now_ms();
+        v = (unsigned int)okta_monotonic_ms();
     return v;
 }
 
@@ -559,7 +559,7 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
 
     for (int attempt = 0;; attempt++) {
         bool reached = false, oversized = false, again = false;
-        long started = now_ms(), wait_ms = -1;
+        long started = okta_monotonic_ms(), wait_ms = -1;
         struct curl_slist *headers;
         CURLcode rc;
 
@@ -576,7 +576,7 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
         rc = perform_once(c, method, url.data, body, body_len, headers, retry, resp, &reached,
                           &oversized);
         free_headers_wiped(headers);
-        c->budget_ms -= now_ms() - started;
+        c->budget_ms -= okta_monotonic_ms() - started;
         copy_rate_info(resp, res);
         retry_for[0] = '\0';
 
@@ -611,7 +611,7 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
             wait_ms = okta_http_backoff_ms(attempt, random_uint());
         if (wait_ms >= c->budget_ms)
             break; /* the wait would not fit in this call's budget */
-        sleep_ms(wait_ms);
+        okta_sleep_ms(wait_ms);
         c->budget_ms -= wait_ms;
     }
     okta_buf_free(&url);

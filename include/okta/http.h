@@ -76,6 +76,10 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
  * id, and only errorCode is meant for flow control. */
 void okta_http_read_error(const struct okta_response *resp, struct okta_result *res);
 
+/* The monotonic clock in milliseconds, and a sleep that EINTR cannot cut short. */
+long okta_monotonic_ms(void);
+void okta_sleep_ms(long ms);
+
 /* Pure helpers, unit-tested. */
 long okta_http_backoff_ms(int attempt, unsigned int random_value);
 long okta_http_rate_limit_wait_ms(long reset_epoch, long date_epoch);
