@@ -22,7 +22,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 python3 tests/fake_okta/fake_okta.py --dir "$work/okta" \
-    --user alice@example.com:correct-horse-battery-staple --ready-file "$work/ready" &
+    --user alice@example.com:correct-horse-battery-staple \
+    --mfa-user bob@example.com:tr0ub4dor-and-3 --factors push --push approve --push-after 1 \
+    --ready-file "$work/ready" &
 fake_pid=$!
 i=0
 while [ ! -f "$work/ready" ]; do
@@ -44,8 +46,8 @@ printf 'auth required %s\naccount required %s\nsession required %s\n' \
     "$module" "$module" "$module" > "$work/pam.d/okta-demo"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' \
     > "$work/pam.d/other"
-printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1001:Alice:/tmp:/bin/sh\n' > "$work/passwd"
-printf 'root:x:0:\nalice:x:1001:\n' > "$work/group"
+printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1001:Alice:/tmp:/bin/sh\nbob:x:1002:1002:Bob:/tmp:/bin/sh\n' > "$work/passwd"
+printf 'root:x:0:\nalice:x:1001:\nbob:x:1002:\n' > "$work/group"
 
 echo "== pamtester okta-demo alice authenticate acct_mgmt open_session close_session"
 echo "   (password typed: correct-horse-battery-staple)"
@@ -55,18 +57,23 @@ run_pamtester() {
     PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$work/pam.d" PAM_WRAPPER_USE_SYSLOG=1 \
     NSS_WRAPPER_PASSWD="$work/passwd" NSS_WRAPPER_GROUP="$work/group" \
     SYSLOG_CAPTURE_FILE="$work/syslog" \
-    pamtester -v okta-demo alice "$@"
+    pamtester -v okta-demo "$@"
 }
 status=0
-echo correct-horse-battery-staple | run_pamtester authenticate acct_mgmt open_session close_session ||
+echo correct-horse-battery-staple | run_pamtester alice authenticate acct_mgmt open_session close_session ||
     status=$?
 sleep 0.2
 echo
 echo "== the same with a wrong password: Okta answers 401 E0000004, the module denies"
-if echo wrong-password | run_pamtester authenticate; then
+if echo wrong-password | run_pamtester alice authenticate; then
     echo "demo: a wrong password was accepted" >&2
     status=1
 fi
+sleep 0.2
+echo
+echo "== bob needs MFA: password, then Enter at the Okta Verify prompt; the fake org approves the push"
+printf 'tr0ub4dor-and-3\n\n' | run_pamtester bob authenticate acct_mgmt open_session close_session ||
+    status=$?
 sleep 0.2
 echo "== what the module logged (authpriv)"
 cat "$work/syslog" 2>/dev/null || true
