@@ -143,6 +143,18 @@ static enum okta_status map_txn_error(struct txn *t, const struct okta_response 
     return okta_result_set(res, OKTA_ERR_HOSTILE, "unexpected authn status %ld", resp->status);
 }
 
+/* {"stateToken": …, "passCode": …?} in a buffer that is wiped when freed. */
+static void state_body(const struct txn *t, const char *passcode, struct okta_buf *body)
+{
+    okta_buf_append_str(body, "{\"stateToken\":");
+    okta_buf_append_json_string(body, t->state_token);
+    if (passcode != NULL) {
+        okta_buf_append_str(body, ",\"passCode\":");
+        okta_buf_append_json_string(body, passcode);
+    }
+    okta_buf_append_str(body, "}");
+}
+
 /* POSTs {"stateToken", "passCode"?} to href and adopts the answer. */
 static enum okta_status txn_post(struct txn *t, const char *href, const char *passcode,
                                  enum okta_retry retry)
@@ -156,13 +168,7 @@ static enum okta_status txn_post(struct txn *t, const char *href, const char *pa
         return okta_result_set(t->res, OKTA_ERR_HOSTILE, "transaction lacks the link to follow");
     if (t->state_token == NULL)
         return okta_result_set(t->res, OKTA_ERR_HOSTILE, "transaction lacks a stateToken");
-    okta_buf_append_str(&body, "{\"stateToken\":");
-    okta_buf_append_json_string(&body, t->state_token);
-    if (passcode != NULL) {
-        okta_buf_append_str(&body, ",\"passCode\":");
-        okta_buf_append_json_string(&body, passcode);
-    }
-    okta_buf_append_str(&body, "}");
+    state_body(t, passcode, &body);
     if (body.failed) {
         okta_buf_free(&body);
         return okta_result_set(t->res, OKTA_ERR_INTERNAL, "out of memory");
@@ -203,9 +209,7 @@ static void cancel_transaction(struct txn *t)
     if (t->c->budget_ms < 2000)
         t->c->budget_ms = 2000;
     okta_result_clear(&ignored);
-    okta_buf_append_str(&body, "{\"stateToken\":");
-    okta_buf_append_json_string(&body, t->state_token);
-    okta_buf_append_str(&body, "}");
+    state_body(t, NULL, &body);
     if (!body.failed) {
         okta_http_request(t->c, OKTA_POST, href ? href : "/api/v1/authn/cancel", body.data,
                           body.len, OKTA_RETRY_UNSENT, &resp, &ignored);

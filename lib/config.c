@@ -115,6 +115,11 @@ void okta_config_init(struct okta_config *cfg)
     cfg->check_account = true;
     cfg->refresh_on_open = true;
     cfg->end_on_close = true;
+    /* The string defaults live here, once; okta_config_load fails if
+     * memory ran out for them. */
+    cfg->login_format = strdup("%u");
+    cfg->password_prompt = strdup("Password: ");
+    cfg->token_prompt = strdup("Okta session token: ");
 }
 
 void okta_config_free(struct okta_config *cfg)
@@ -674,6 +679,8 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
         if (okta_config_apply(cfg, key, value, OKTA_SRC_ARGUMENT, inner, sizeof(inner)) != 0)
             return fail(err, errlen, "module argument: %s", inner);
     }
+    if (cfg->login_format == NULL || cfg->password_prompt == NULL || cfg->token_prompt == NULL)
+        return fail(err, errlen, "out of memory");
     if (cfg->org_url == NULL)
         return fail(err, errlen, "org_url: required");
     if (cfg->api_token != NULL && cfg->api_token_file != NULL)

@@ -61,7 +61,7 @@ static enum okta_status get_secret(struct okta_pam_ctx *ctx, const char *prompt,
 
 static const char *password_prompt(const struct okta_pam_ctx *ctx)
 {
-    return ctx->cfg.password_prompt ? ctx->cfg.password_prompt : "Password: ";
+    return ctx->cfg.password_prompt;
 }
 
 /* The Authentication API's steps talk to the user through these. */
@@ -153,8 +153,7 @@ static enum okta_status token_from_prompt(struct okta_pam_ctx *ctx, char **token
     bool prompted = false;
     enum okta_status st;
 
-    st = get_secret(ctx, ctx->cfg.token_prompt ? ctx->cfg.token_prompt : "Okta session token: ",
-                    true, token, &prompted, res);
+    st = get_secret(ctx, ctx->cfg.token_prompt, true, token, &prompted, res);
     if (st != OKTA_OK)
         return st;
     /* Pasted tokens often carry surrounding blanks. */
@@ -200,8 +199,8 @@ static void prompt_and_forget(struct okta_pam_ctx *ctx)
     struct okta_result ignored;
 
     okta_result_clear(&ignored);
-    get_secret(ctx, ctx->cfg.token_source == OKTA_TOKEN_AUTHN ? password_prompt(ctx)
-               : ctx->cfg.token_prompt ? ctx->cfg.token_prompt : "Okta session token: ",
+    get_secret(ctx, ctx->cfg.token_source == OKTA_TOKEN_AUTHN ? ctx->cfg.password_prompt
+                                                              : ctx->cfg.token_prompt,
                true, &answer, &prompted, &ignored);
     okta_secret_free(answer);
 }

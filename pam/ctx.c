@@ -111,8 +111,7 @@ bool okta_ctx_gate_user(struct okta_pam_ctx *ctx, int *pam_rc)
         *pam_rc = PAM_IGNORE;
         return false;
     }
-    ctx->login = okta_format_login(ctx->cfg.login_format ? ctx->cfg.login_format : "%u",
-                                   ctx->user);
+    ctx->login = okta_format_login(ctx->cfg.login_format, ctx->user);
     if (ctx->login == NULL) {
         okta_result_set(&res, OKTA_ERR_CONFIG, "login_format gives no valid login");
         okta_log_outcome(ctx, LOG_ERR, "config_error", &res);
