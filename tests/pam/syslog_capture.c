@@ -28,6 +28,16 @@
 
 static const char *capture_ident;
 static int capture_facility = LOG_USER;
+/* The path as it was when the process started: OpenSSH's PAM child empties
+ * its environment before it calls PAM, and its lines must still be caught. */
+static char capture_path[4096];
+
+__attribute__((constructor)) static void capture_init(void)
+{
+    const char *path = getenv("SYSLOG_CAPTURE_FILE");
+    if (path != NULL && strlen(path) < sizeof(capture_path))
+        strcpy(capture_path, path);
+}
 
 void openlog(const char *ident, int option, int facility)
 {
@@ -49,6 +59,8 @@ static void capture(int priority, const char *fmt, va_list ap)
     int saved_errno = errno;
     const char *path = getenv("SYSLOG_CAPTURE_FILE");
     if (path == NULL || path[0] == '\0')
+        path = capture_path;
+    if (path[0] == '\0')
         return;
 
     char *message = NULL;

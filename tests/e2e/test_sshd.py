@@ -1,0 +1,272 @@
+"""The real sshd (Debian's OpenSSH 9.2) with examples/pam.d/sshd and
+examples/sshd_config, and the real ssh client.
+
+Keyboard-interactive runs pam_authenticate and pam_acct_mgmt in a child of
+sshd's monitor and the session calls in the monitor (DESIGN §5); password
+authentication runs them all in the monitor."""
+
+import os
+import subprocess
+import time
+
+from e2e import (E2ETestCase, FULL_LOGIN, SESSION_VAR, SHELL_PROBE, USERS, Sshd,
+                 fake_socket_inodes, login_of, parse_probe, session_ids, wait_for)
+
+
+def okta_pw(user):
+    return USERS[user][1]
+
+
+class SshdTestCase(E2ETestCase):
+    sshd_lines = ()
+
+    def setUp(self):
+        super().setUp()
+        self.sshd = Sshd(self.system, self.sshd_lines).start()
+        self.addCleanup(self.sshd.stop)
+
+    def ssh(self, user, command=SHELL_PROBE, **kw):
+        return self.sshd.ssh(user, command, **kw)
+
+    def sshd_said(self, text, timeout=5):
+        """Waits for a line of sshd's own syslog containing TEXT."""
+        return wait_for(lambda: [l for l in self.system.log()
+                                 if l.ident.startswith("sshd") and text in l.message],
+                        timeout, "sshd to log %r" % text)
+
+    def assertSessionEnded(self):
+        ids = session_ids(self.fake.requests)
+        self.assertEqual(len(ids), 1, self.fake.requests)
+        wait_for(lambda: self.fake.session(ids[0]) is None, 5, "the session to end")
+        return ids[0]
+
+    def assertCleanShell(self, result):
+        """The user's shell has no session id in its environment and no
+        descriptor of a connection to the fake org."""
+        env, fds = parse_probe(result.stdout)
+        self.assertTrue(env, result)
+        self.assertNotIn(SESSION_VAR, env)
+        for sid in session_ids(self.fake.requests):
+            self.assertNotIn(sid, result.stdout)
+        sockets = {t[len("socket:["):-1] for t in fds.values() if t.startswith("socket:[")}
+        self.assertFalse(sockets & fake_socket_inodes(self.fake.port),
+                         "the shell holds a connection to Okta: %r" % fds)
+
+
+class KeyboardInteractive(SshdTestCase):
+
+    def test_login_creates_refreshes_and_ends_the_session(self):
+        r = self.ssh("e2e-alice", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(len(r.prompts), 1, r)
+        self.assertTrue(r.prompts[0].endswith("Password: "), r)
+        self.assertRequests(FULL_LOGIN)
+        sid = self.assertSessionEnded()
+        reqs = self.fake.requests
+        self.assertEqual(reqs[0].json["username"], login_of("e2e-alice"))
+        self.assertEqual(reqs[1].json, {"sessionToken": self.secrets_tokens()[0]})
+        self.assertTrue(all(sid in r.path for r in reqs[2:]))
+        # The password and the session token each go on a new connection
+        # (never resent); acct_mgmt, in the same process as authenticate
+        # (sshd's PAM child), reuses the second; the monitor opens its own.
+        self.assertNotEqual(reqs[0].conn_id, reqs[1].conn_id)
+        self.assertEqual(reqs[1].conn_id, reqs[2].conn_id)
+        self.assertNotEqual(reqs[2].conn_id, reqs[3].conn_id)
+        self.assertNotEqual(reqs[3].conn_id, reqs[4].conn_id)
+        self.assertCleanShell(r)
+        self.sshd_said("Accepted keyboard-interactive/pam for e2e-alice")
+        for phase in ("authenticate", "acct_mgmt", "open_session", "close_session"):
+            self.assertLogged(phase, "success", "e2e-alice", service="sshd", rhost="127.0.0.1")
+        self.assertNoSecrets(r.stdout, r.stderr)
+
+    def secrets_tokens(self):
+        return [r.json["sessionToken"] for r in self.fake.requests
+                if r.path == "/api/v1/sessions" and r.json]
+
+    def test_wrong_password_is_refused(self):
+        r = self.ssh("e2e-alice", answers=["not-the-password"])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertIn("Permission denied", r.stderr)
+        self.assertRequests([("POST", "/api/v1/authn", 401)])
+        self.assertEqual(self.fake.sessions(), [])
+        self.assertLogged("authenticate", "denied", "e2e-alice", http="401", code="E0000004")
+        self.sshd_said("Failed keyboard-interactive/pam for e2e-alice")
+        self.assertNoSecrets(r.stdout, r.stderr)
+
+    def test_mfa_push_user_logs_in_after_the_push(self):
+        self.fake.push_auto(login_of("e2e-bob"), "approve", after_polls=1)
+        r = self.ssh("e2e-bob", "id -un", answers=[okta_pw("e2e-bob"), ""])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout.strip(), "e2e-bob")
+        self.assertEqual(len(r.prompts), 2, r)
+        self.assertIn("push", r.prompts[1].lower())
+        paths = [(x.method, x.path) for x in self.fake.requests]
+        self.assertEqual(paths[0], ("POST", "/api/v1/authn"))
+        self.assertIn("/verify", paths[1][1])
+        self.assertSessionEnded()
+        self.assertLogged("authenticate", "success", "e2e-bob")
+
+    def test_mfa_totp_code_is_asked_for_and_checked(self):
+        code = self.fake.totp_code(login_of("e2e-carol"))
+        r = self.ssh("e2e-carol", "id -un", answers=[okta_pw("e2e-carol"), code])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(len(r.prompts), 2, r)
+        verify = [x for x in self.fake.requests if x.path.endswith("/verify")]
+        self.assertEqual(len(verify), 1)
+        self.assertEqual(verify[0].json.get("passCode"), code)
+        self.assertSessionEnded()
+
+    def test_mfa_wrong_code_is_refused(self):
+        r = self.ssh("e2e-carol", "id -un", answers=[okta_pw("e2e-carol"), "000000"])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertEqual(self.fake.sessions(), [])
+        self.assertLogged("authenticate", "denied", "e2e-carol")
+
+    def test_interactive_tty_session(self):
+        """ssh -tt: a shell on a pseudo-terminal, commands typed on stdin."""
+        args = self.sshd
+        ask_answers = [okta_pw("e2e-alice")]
+        r = args.ssh("e2e-alice", None, answers=ask_answers, tty=True,
+                     stdin_text="tty; echo VAR=${%s:-unset}; exit\n" % SESSION_VAR)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("/dev/pts/", r.stdout)
+        self.assertIn("VAR=unset", r.stdout)
+        self.assertRequests(FULL_LOGIN)
+        self.assertSessionEnded()
+        self.assertNoSecrets(r.stdout, r.stderr)
+
+
+class TokenSource(SshdTestCase):
+    """token_source=prompt: the user pastes a session token."""
+
+    def setUp(self):
+        super().setUp()
+        self.system.write_config(token_source="prompt")
+
+    def test_pasted_token_logs_in(self):
+        token = self.fake.mint_session_token(login_of("e2e-alice"))
+        r = self.ssh("e2e-alice", "id -un", answers=[token])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("token", r.prompts[0].lower())
+        self.assertRequests(FULL_LOGIN[1:])
+        self.assertSessionEnded()
+
+    def test_wrong_token_is_refused(self):
+        r = self.ssh("e2e-alice", "id -un", answers=["20111" + "x" * 37])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertRequests([("POST", "/api/v1/sessions", 401)])
+        self.assertLogged("authenticate", "denied", "e2e-alice", http="401")
+
+
+class Unreachable(SshdTestCase):
+    """Okta cannot be reached (connection refused)."""
+
+    def setUp(self):
+        super().setUp()
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.closed_url = "https://127.0.0.1:%d" % s.getsockname()[1]
+
+    def test_failmode_secure_denies(self):
+        self.system.write_config(org_url=self.closed_url, timeout=3, failmode="secure")
+        r = self.ssh("e2e-alice", "id -un", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertLess(r.duration, 3 + 5)
+        self.assertLogged("authenticate", "unreachable", "e2e-alice")
+        self.assertIn("Okta", r.stderr)  # the user is told why
+
+    def test_failmode_safe_falls_back_to_the_local_password(self):
+        """failmode=safe: PAM_IGNORE, and common-auth's pam_unix checks the
+        password the user typed (PAM_AUTHTOK) against the local one; a user
+        without a local password is still refused."""
+        self.system.write_config(org_url=self.closed_url, timeout=3, failmode="safe")
+        r = self.ssh("e2e-dave", "id -un", answers=[okta_pw("e2e-dave")])
+        self.assertEqual(r.returncode, 0, "%r\n%s" % (r, "\n".join(map(str, self.system.log()))))
+        self.assertEqual(r.stdout.strip(), "e2e-dave")
+        self.assertEqual(len(r.prompts), 1, r)
+        self.assertLogged("authenticate", "unreachable_failmode_safe", "e2e-dave")
+        self.sshd_said("Accepted keyboard-interactive/pam for e2e-dave")
+        r = self.ssh("e2e-alice", "id -un", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertLogged("authenticate", "unreachable_failmode_safe", "e2e-alice")
+
+    def test_break_glass_account_logs_in_with_okta_down(self):
+        """failmode=secure, Okta down: members of okta-breakglass still get in
+        with their local password; the module is never asked to authenticate."""
+        self.system.write_config(org_url=self.closed_url, timeout=3, failmode="secure")
+        r = self.ssh("e2e-breakglass", "id -un", answers=[USERS["e2e-breakglass"][2]])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout.strip(), "e2e-breakglass")
+        self.assertEqual(len(r.prompts), 1, r)
+        self.assertFalse([l for l in self.system.module_log()
+                          if l.fields.get("user") == "e2e-breakglass"
+                          and "authenticate" in l.message])
+
+
+class PublicKey(SshdTestCase):
+    sshd_lines = ("AuthenticationMethods publickey",)
+
+    def test_public_key_login_is_ignored_by_the_module(self):
+        home = self.system.home("e2e-alice")
+        key = os.path.join(self.sshd.dir, "alice_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+        ssh_dir = os.path.join(home, ".ssh")
+        os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
+        with open(key + ".pub") as f, open(os.path.join(ssh_dir, "authorized_keys"), "w") as out:
+            out.write(f.read())
+        uid = USERS["e2e-alice"][0]
+        for p in (ssh_dir, os.path.join(ssh_dir, "authorized_keys")):
+            os.chown(p, uid, uid)
+        self.addCleanup(subprocess.run, ["rm", "-rf", ssh_dir])
+        r = self.ssh("e2e-alice", SHELL_PROBE, methods="publickey", identity=key)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.prompts, [])
+        self.sshd_said("Accepted publickey for e2e-alice")
+        time.sleep(0.5)
+        self.assertEqual(self.fake.requests, [])
+        self.assertCleanShell(r)
+
+
+class PasswordAuthentication(SshdTestCase):
+    """PasswordAuthentication: PAM in sshd's monitor, every prompt answered
+    with the password (DESIGN §4)."""
+    sshd_lines = ("PasswordAuthentication yes", "KbdInteractiveAuthentication no",
+                  "AuthenticationMethods password")
+
+    def test_password_login_runs_the_whole_lifecycle_in_the_monitor(self):
+        r = self.ssh("e2e-alice", answers=[okta_pw("e2e-alice")], methods="password")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertRequests(FULL_LOGIN)
+        reqs = self.fake.requests
+        # One process: create, get and refresh share a connection (the
+        # password went on its own); close_session opens its own (DESIGN §6).
+        self.assertEqual(len({x.conn_id for x in reqs[1:4]}), 1)
+        self.assertNotEqual(reqs[0].conn_id, reqs[1].conn_id)
+        self.assertNotEqual(reqs[3].conn_id, reqs[4].conn_id)
+        self.assertSessionEnded()
+        self.assertCleanShell(r)
+        self.sshd_said("Accepted password for e2e-alice")
+
+    def test_wrong_password_is_refused(self):
+        r = self.ssh("e2e-alice", "id", answers=["nope"], methods="password")
+        self.assertEqual(r.returncode, 255, r)
+        self.assertRequests([("POST", "/api/v1/authn", 401)])
+
+    def test_push_user_can_log_in(self):
+        """sshd answers the push prompt with the password: the module only
+        asks for the push, which is approved."""
+        self.fake.push_auto(login_of("e2e-bob"), "approve", after_polls=1)
+        r = self.ssh("e2e-bob", "id -un", answers=[okta_pw("e2e-bob")], methods="password")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout.strip(), "e2e-bob")
+        self.assertSessionEnded()
+
+    def test_code_user_is_refused_with_the_reason_logged(self):
+        """A TOTP answer equal to the password is never sent to Okta."""
+        r = self.ssh("e2e-carol", "id -un", answers=[okta_pw("e2e-carol")], methods="password")
+        self.assertEqual(r.returncode, 255, r)
+        self.assertFalse([x for x in self.fake.requests if x.path.endswith("/verify")])
+        self.assertTrue([l for l in self.system.module_log()
+                         if "MFA needs keyboard-interactive" in l.message], self.system.log())
+        self.assertEqual(self.fake.sessions(), [])
