@@ -7,11 +7,13 @@ machine, so tests/e2e/run.sh starts them in a private mount namespace
 (unshare --mount --propagation private), and PrivateSystem bind-mounts
 copies over those paths there only:
 
-  /etc/passwd, /etc/group, /etc/shadow   the system's entries + the test users
-  /etc/pam.d                             the system's services, with the
-                                         examples/pam.d/ files put in place
-  /etc/security                          + pam_okta_session.conf for the fake org
-  /etc/sudoers                           + a rule for the sudo tests
+  /etc                                   a copy of the machine's, with
+    passwd, group, shadow                the system's entries + the test users
+    pam.d                                examples/pam.d/ files put in place
+    security/pam_okta_session.conf       the module's configuration (fake org)
+    sudoers                              + a rule for the sudo tests
+    ld.so.preload                        the syslog capture (su and sudo are
+                                         set-uid: LD_PRELOAD does not reach them)
   /lib/<multiarch>/security              + the built pam_okta_session.so
   /run, /var/log                         empty tmpfs (sshd's privsep directory,
                                          sudo's timestamps, utmp, wtmp, lastlog)
@@ -126,27 +128,32 @@ class PrivateSystem:
         _run(["mount", "-t", "tmpfs", "-o", "mode=755", "e2e", target])
         self.mounts.append(target)
 
-    def _copy_tree(self, source, name):
+    def _copy_tree(self, source, name):  # noqa: D401
         copy = os.path.join(self.root, name)
         shutil.copytree(source, copy, symlinks=True)
         os.chmod(copy, 0o755)
         return copy
 
-    def _private_copy(self, path, extra, mode):
-        copy = os.path.join(self.root, os.path.basename(path))
-        with open(path) as f:
-            text = f.read()
+    def _append(self, path, extra, mode):
+        """Adds EXTRA to the private copy of /etc/PATH."""
+        copy = os.path.join(self.etc, path)
+        text = ""
+        if os.path.exists(copy):
+            with open(copy) as f:
+                text = f.read()
         if text and not text.endswith("\n"):
             text += "\n"
         with open(copy, "w") as f:
             f.write(text + extra)
+        os.chown(copy, 0, 0)
         os.chmod(copy, mode)
-        self._bind(copy, path)
-        return copy
 
     def setup(self):
+        # One private copy of /etc: files can be added (ld.so.preload) as
+        # well as changed, and a package installed meanwhile changes nothing.
+        self.etc = os.path.join(self.root, "etc")
+        _run(["cp", "-a", "/etc", self.etc])
         passwd, group, shadow = "", "", ""
-        gid_bg = BREAKGLASS_GROUP[1]
         for name, (uid, _okta, local, _factors) in USERS.items():
             home = os.path.join(self.homes, name)
             os.mkdir(home, 0o755)
@@ -155,25 +162,28 @@ class PrivateSystem:
             group += "%s:x:%d:\n" % (name, uid)
             crypt = _sha512_crypt(local) if local else "*"
             shadow += "%s:%s:19000:0:99999:7:::\n" % (name, crypt)
-        group += "%s:x:%d:e2e-breakglass\n" % (BREAKGLASS_GROUP[0], gid_bg)
-        self._private_copy("/etc/passwd", passwd, 0o644)
-        self._private_copy("/etc/group", group, 0o644)
-        self._private_copy("/etc/shadow", shadow, 0o640)
-        self.sudoers = self._private_copy(
-            "/etc/sudoers", "e2e-dave ALL=(e2e-alice) ALL\n", 0o440)
+        group += "%s:x:%d:e2e-breakglass\n" % BREAKGLASS_GROUP
+        self._append("passwd", passwd, 0o644)
+        self._append("group", group, 0o644)
+        self._append("shadow", shadow, 0o640)
+        self._append("sudoers", "e2e-dave ALL=(e2e-alice) ALL\n", 0o440)
+        # su and sudo are set-uid: the dynamic loader ignores LD_PRELOAD for
+        # them, not /etc/ld.so.preload.
+        self._append("ld.so.preload", SYSLOG_SHIM + "\n", 0o644)
+        self.pam_d = os.path.join(self.etc, "pam.d")
+        self.security = os.path.join(self.etc, "security")
+        self._bind(self.etc, "/etc")
 
-        self.pam_d = self._copy_tree("/etc/pam.d", "pam.d")
-        self._bind(self.pam_d, "/etc/pam.d")
-        self.security = self._copy_tree("/etc/security", "security")
-        self._bind(self.security, "/etc/security")
         modules = self._copy_tree(SECURITY_DIR, "modules")
         shutil.copy(MODULE, os.path.join(modules, "pam_okta_session.so"))
         self._bind(modules, SECURITY_DIR)
         self._tmpfs("/run")
         os.mkdir("/run/sshd", 0o755)
         self._tmpfs("/var/log")
-        for name in ("wtmp", "btmp", "lastlog"):
-            open(os.path.join("/var/log", name), "w").close()
+        for name, mode in (("wtmp", 0o664), ("btmp", 0o600), ("lastlog", 0o664)):
+            path = os.path.join("/var/log", name)
+            open(path, "w").close()
+            os.chmod(path, mode)
 
         self.fake = FakeOkta(os.path.join(self.root, "fake")).start()
         for name, (_uid, okta, _local, factors) in USERS.items():
@@ -241,7 +251,7 @@ class PrivateSystem:
     def program_env(self):
         """The environment the real programs start with: the syslog capture."""
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
-               "LD_PRELOAD": SYSLOG_SHIM, "SYSLOG_CAPTURE_FILE": self.syslog}
+               "SYSLOG_CAPTURE_FILE": self.syslog}
         return env
 
     def home(self, user):

@@ -12,8 +12,27 @@ fi
 for prog in /usr/sbin/sshd ssh login su sudo setpriv unshare; do
     command -v "$prog" >/dev/null || { echo "e2e: $prog missing (scripts/install-deps.sh)"; exit 1; }
 done
+if [ "${OKTA_TEST_SANITIZED:-}" = 1 ]; then
+    # An ASan-built module cannot be loaded into sshd, login, su or sudo.
+    echo "e2e: skipped (sanitized build)"; exit 77
+fi
 if [ $# -eq 0 ]; then
     set -- "$srcdir"/tests/e2e/test_*.py
 fi
-OKTA_E2E_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private \
-    python3 -B "$srcdir/tests/run_tests.py" "$@"
+# What the tests must leave as they found it (they change a private copy).
+state() {
+    cat /etc/passwd /etc/group /etc/shadow /etc/sudoers 2>/dev/null | md5sum
+    find /etc/pam.d /etc/security /etc/ld.so.preload -type f -exec md5sum {} + 2>/dev/null | sort
+    ls -d /run/sshd /run/sudo 2>/dev/null || true
+}
+before=$(state)
+rc=0
+OKTA_E2E_PRIVATE_MOUNTS=1 unshare --mount --propagation private \
+    python3 -B "$srcdir/tests/run_tests.py" "$@" || rc=$?
+if [ "$(state)" != "$before" ]; then
+    echo "e2e: FAILED: the machine's /etc or /run changed"; rc=1
+fi
+if pgrep -f "sshd -D -f /tmp/okta-e2e-" >/dev/null; then
+    echo "e2e: FAILED: a test sshd is still running"; rc=1
+fi
+exit $rc
