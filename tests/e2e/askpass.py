@@ -13,6 +13,11 @@ with open(os.path.join(d, "prompts")) as f:
     n = sum(1 for _ in f) - 1
 with open(os.path.join(d, "answers")) as f:
     answers = json.load(f)
+if os.environ.get("E2E_ASKPASS_SHOW"):
+    what = "nothing left: gives up" if n >= len(answers) else \
+        "types %s" % ("Enter" if answers[n] == "" else "the answer (not shown)")
+    sys.stderr.write("   ssh asks %r; the demo %s\n" % (sys.argv[1] if len(sys.argv) > 1 else "",
+                                                       what))
 if n >= len(answers):
     sys.exit(1)
 sys.stdout.write(answers[n] + "\n")

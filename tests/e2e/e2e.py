@@ -69,6 +69,7 @@ USERS = {
     # Same password in Okta and locally: the failmode=safe fallback to pam_unix.
     "e2e-dave": (61004, "Dave-okta-pw-Jm66", "Dave-okta-pw-Jm66", None),
     "e2e-breakglass": (61005, None, "Breakglass-local-pw-Vn52", None),
+    "okta-demo": (61010, "correct-horse-battery-staple", None, None),   # scripts/demo.sh
 }
 BREAKGLASS_GROUP = ("okta-breakglass", 61100)
 
@@ -296,10 +297,12 @@ class Sshd:
                                      stdout=self.stderr, stderr=self.stderr)
 
         def listening():
+            # Read the socket table: a probe connection would be logged.
             if self.proc.poll() is not None:
                 raise AssertionError("sshd exited: %s" % self.read_stderr())
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", self.port)) == 0
+            with open("/proc/net/tcp") as f:
+                return any(int(row.split()[1].rsplit(":", 1)[1], 16) == self.port
+                           and row.split()[3] == "0A" for row in f.read().splitlines()[1:])
         wait_for(listening, 10, "sshd to listen")
         return self
 
@@ -315,9 +318,11 @@ class Sshd:
             self.stderr.close()
 
     def ssh(self, user, command=None, answers=(), methods="keyboard-interactive",
-            identity=None, tty=False, stdin_text=None, timeout=60):
+            identity=None, tty=False, stdin_text=None, live=False, timeout=60):
         """Runs the real ssh client non-interactively; prompts are answered from
-        ANSWERS in order by an SSH_ASKPASS program, which also records them."""
+        ANSWERS in order by an SSH_ASKPASS program, which also records them.
+        LIVE: ssh's messages and each prompt go to this process's stderr as
+        they happen (the demo) instead of into the result."""
         ask = tempfile.mkdtemp(prefix="askpass-", dir=self.dir)
         with open(os.path.join(ask, "answers"), "w") as f:
             json.dump(list(answers), f)
@@ -335,11 +340,14 @@ class Sshd:
         env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": self.dir,
                "SSH_ASKPASS": os.path.join(HERE, "askpass.py"), "SSH_ASKPASS_REQUIRE": "force",
                "DISPLAY": ":e2e", "E2E_ASKPASS_DIR": ask}
+        if live:
+            env["E2E_ASKPASS_SHOW"] = "1"
         start = time.monotonic()
         stdin = {"input": stdin_text.encode()} if stdin_text is not None else \
             {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(args, env=env, **stdin, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=timeout, start_new_session=True)
+                              stderr=None if live else subprocess.PIPE, timeout=timeout,
+                              start_new_session=True)
         result = SshResult(proc, time.monotonic() - start)
         try:
             with open(os.path.join(ask, "prompts")) as f:
@@ -353,7 +361,7 @@ class SshResult:
     def __init__(self, proc, duration):
         self.returncode = proc.returncode
         self.stdout = proc.stdout.decode("utf-8", "replace")
-        self.stderr = proc.stderr.decode("utf-8", "replace")
+        self.stderr = (proc.stderr or b"").decode("utf-8", "replace")
         self.duration = duration
         self.prompts = []
 

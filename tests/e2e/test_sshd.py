@@ -6,10 +6,10 @@ sshd's monitor and the session calls in the monitor (DESIGN §5); password
 authentication runs them all in the monitor."""
 
 import os
+import re
 import subprocess
-import time
 
-from e2e import (E2ETestCase, FULL_LOGIN, SESSION_VAR, SHELL_PROBE, USERS, Sshd,
+from e2e import (EXAMPLES, E2ETestCase, FULL_LOGIN, SESSION_VAR, SHELL_PROBE, USERS, Sshd,
                  fake_socket_inodes, login_of, parse_probe, session_ids, wait_for)
 
 
@@ -51,6 +51,9 @@ class SshdTestCase(E2ETestCase):
         sockets = {t[len("socket:["):-1] for t in fds.values() if t.startswith("socket:[")}
         self.assertFalse(sockets & fake_socket_inodes(self.fake.port),
                          "the shell holds a connection to Okta: %r" % fds)
+        for target in fds.values():
+            self.assertNotIn("pam_okta_session", target)
+            self.assertNotIn(self.fake.workdir, target)   # CA file, API token
 
 
 class KeyboardInteractive(SshdTestCase):
@@ -208,6 +211,7 @@ class PublicKey(SshdTestCase):
     sshd_lines = ("AuthenticationMethods publickey",)
 
     def test_public_key_login_is_ignored_by_the_module(self):
+        self.system.write_config(debug="yes")
         home = self.system.home("e2e-alice")
         key = os.path.join(self.sshd.dir, "alice_key")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
@@ -223,9 +227,15 @@ class PublicKey(SshdTestCase):
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(r.prompts, [])
         self.sshd_said("Accepted publickey for e2e-alice")
-        time.sleep(0.5)
+        wait_for(lambda: [l for l in self.system.module_log()
+                          if "close_session: ignored: no Okta session" in l.message], 5,
+                 "close_session")
         self.assertEqual(self.fake.requests, [])
         self.assertCleanShell(r)
+        for phase in ("acct_mgmt", "open_session"):
+            self.assertTrue([l for l in self.system.module_log()
+                             if "%s: ignored: no Okta session" % phase in l.message],
+                            self.system.log())
 
 
 class PasswordAuthentication(SshdTestCase):
@@ -270,3 +280,19 @@ class PasswordAuthentication(SshdTestCase):
         self.assertTrue([l for l in self.system.module_log()
                          if "MFA needs keyboard-interactive" in l.message], self.system.log())
         self.assertEqual(self.fake.sessions(), [])
+
+
+class ExampleConfig(E2ETestCase):
+    """The examples the guide shows stay consistent with the module."""
+
+    def test_login_grace_time_covers_the_push_timeout(self):
+        with open(os.path.join(EXAMPLES, "sshd_config")) as f:
+            grace = int(re.search(r"^LoginGraceTime (\d+)$", f.read(), re.M).group(1))
+        self.assertGreaterEqual(grace, 60 + 60)   # push_timeout's default + typing
+
+    def test_every_example_service_has_all_three_stacks(self):
+        for service in ("sshd", "login", "su", "sudo"):
+            with open(os.path.join(EXAMPLES, "pam.d", service)) as f:
+                lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
+            kinds = {l[0] for l in lines if "pam_okta_session.so" in l}
+            self.assertEqual(kinds, {"auth", "account", "session"}, service)
