@@ -237,6 +237,8 @@ class PrivateSystem:
         self.fake.clear_faults()
         self.fake.clear_requests()
         self.fake.reset_rate_limits()
+        for sid in self.fake.sessions():   # left by a test whose fault kept them
+            self.fake.end_session(sid)
         for name, (_uid, okta, _local, factors) in USERS.items():
             if okta is not None:
                 self.fake.update_user(login_of(name), password=okta, locked_out=False)

@@ -125,6 +125,28 @@ class KeyboardInteractive(SshdTestCase):
         self.assertEqual(self.fake.sessions(), [])
         self.assertLogged("authenticate", "denied", "e2e-carol")
 
+    def test_session_gone_at_account_check_refuses_the_login(self):
+        """acct_mgmt: the session vanished after authentication (GET 404) ->
+        PAM_PERM_DENIED, and sshd refuses the login."""
+        self.fake.inject("GET", r"/api/v1/sessions/[^/]+", status=404, count=1)
+        r = self.ssh("e2e-alice", "id -un", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertNotIn("e2e-alice", r.stdout)
+        self.assertLogged("acct_mgmt", "session_gone", "e2e-alice", http="404")
+        self.assertFalse([x for x in self.fake.requests if x.path.endswith("/refresh")])
+
+    def test_session_gone_at_open_session_stops_the_command(self):
+        """open_session: the session vanished (refresh 404) -> PAM_SESSION_ERR.
+        OpenSSH 9.2 has already accepted the login; it logs the failure and
+        does not run the user's command (ssh exits 254), as the guide says."""
+        self.fake.inject("POST", r"/api/v1/sessions/[^/]+/lifecycle/refresh", status=404,
+                         count=1)
+        r = self.ssh("e2e-alice", "echo RAN-AS-$(id -un)", answers=[okta_pw("e2e-alice")])
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertNotIn("RAN-AS-", r.stdout)
+        self.assertLogged("open_session", "session_gone", "e2e-alice", http="404")
+        self.sshd_said("pam_open_session(): Cannot make/remove an entry")
+
     def test_interactive_tty_session(self):
         """ssh -tt: a shell on a pseudo-terminal, commands typed on stdin."""
         args = self.sshd
