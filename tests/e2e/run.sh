@@ -29,8 +29,13 @@ before=$(state)
 rc=0
 OKTA_E2E_PRIVATE_MOUNTS=1 unshare --mount --propagation private \
     python3 -B "$srcdir/tests/run_tests.py" "$@" || rc=$?
-if [ "$(state)" != "$before" ]; then
-    echo "e2e: FAILED: the machine's /etc or /run changed"; rc=1
+after=$(state)
+if [ "$after" != "$before" ]; then
+    echo "e2e: FAILED: the machine's /etc or /run changed:"
+    printf '%s\n' "$before" > "${TMPDIR:-/tmp}/e2e-state.$$"
+    printf '%s\n' "$after" | diff "${TMPDIR:-/tmp}/e2e-state.$$" - || true
+    rm -f "${TMPDIR:-/tmp}/e2e-state.$$"
+    rc=1
 fi
 if pgrep -f "sshd -D -f /tmp/okta-e2e-" >/dev/null; then
     echo "e2e: FAILED: a test sshd is still running"; rc=1
