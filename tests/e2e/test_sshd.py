@@ -229,22 +229,30 @@ class Unreachable(SshdTestCase):
                           and "authenticate" in l.message])
 
 
-class PublicKey(SshdTestCase):
-    sshd_lines = ("AuthenticationMethods publickey",)
+class KeyTestCase(SshdTestCase):
 
-    def test_public_key_login_is_ignored_by_the_module(self):
-        self.system.write_config(debug="yes")
-        home = self.system.home("e2e-alice")
-        key = os.path.join(self.sshd.dir, "alice_key")
+    def authorize_key(self, user):
+        """A new key pair for USER, in ~/.ssh/authorized_keys; returns its path."""
+        home = self.system.home(user)
+        key = os.path.join(self.sshd.dir, user + "_key")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
         ssh_dir = os.path.join(home, ".ssh")
         os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
         with open(key + ".pub") as f, open(os.path.join(ssh_dir, "authorized_keys"), "w") as out:
             out.write(f.read())
-        uid = USERS["e2e-alice"][0]
+        uid = USERS[user][0]
         for p in (ssh_dir, os.path.join(ssh_dir, "authorized_keys")):
             os.chown(p, uid, uid)
         self.addCleanup(subprocess.run, ["rm", "-rf", ssh_dir])
+        return key
+
+
+class PublicKey(KeyTestCase):
+    sshd_lines = ("AuthenticationMethods publickey",)
+
+    def test_public_key_login_is_ignored_by_the_module(self):
+        self.system.write_config(debug="yes")
+        key = self.authorize_key("e2e-alice")
         r = self.ssh("e2e-alice", SHELL_PROBE, methods="publickey", identity=key)
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(r.prompts, [])
@@ -258,6 +266,29 @@ class PublicKey(SshdTestCase):
             self.assertTrue([l for l in self.system.module_log()
                              if "%s: ignored: no Okta session" % phase in l.message],
                             self.system.log())
+
+
+class KeyAndOkta(KeyTestCase):
+    """The guide's "AuthenticationMethods publickey,keyboard-interactive": a key
+    and then Okta."""
+    sshd_lines = ("AuthenticationMethods publickey,keyboard-interactive",)
+
+    def test_key_then_okta_password(self):
+        key = self.authorize_key("e2e-alice")
+        r = self.ssh("e2e-alice", "id -un", methods="publickey,keyboard-interactive",
+                     identity=key, answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout.strip(), "e2e-alice")
+        self.assertRequests(FULL_LOGIN)
+        self.sshd_said("Accepted keyboard-interactive/pam for e2e-alice")
+
+    def test_key_without_okta_is_refused(self):
+        key = self.authorize_key("e2e-alice")
+        r = self.ssh("e2e-alice", "id -un", methods="publickey,keyboard-interactive",
+                     identity=key, answers=["not-the-password"])
+        self.assertEqual(r.returncode, 255, r)
+        self.sshd_said("Partial publickey for e2e-alice")
+        self.assertRequests([("POST", "/api/v1/authn", 401)])
 
 
 class PasswordAuthentication(SshdTestCase):
