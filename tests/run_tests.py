@@ -11,7 +11,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITES = ["fake_okta", "pam", "e2e"]
+SUITES = ["fake_okta", "pam", "e2e", "cli"]
 
 
 def main(argv):
