@@ -11,6 +11,8 @@ packages="build-essential autoconf automake libtool pkg-config
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
   openssh-server openssh-client valgrind clang libclang-rt-14-dev"
+# Man page lint and the Debian package (issue 7).
+packages="$packages mandoc debhelper dpkg-dev fakeroot"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
