@@ -240,6 +240,35 @@ class Check(CliTestCase):
         self.assertEqual(run.rc, EXIT_FAILED)
 
 
+class ExampleConfig(CliTestCase):
+    def test_example_names_every_key_and_parses(self):
+        """examples/pam_okta_session.conf shows every key (commented defaults
+        included), and with its defaults uncommented it passes check."""
+        from harness import SRCDIR
+        with open(os.path.join(SRCDIR, "examples", "pam_okta_session.conf")) as f:
+            text = f.read()
+        with open(os.path.join(SRCDIR, "lib", "config.c")) as f:
+            table = re.search(r"options\[\] = \{(.*?)\};", f.read(), re.S).group(1)
+        keys = set(re.findall(r"OPT(?:_RANGE)?\((\w+)", table)) | {"factors"}
+        shown = set(re.findall(r"(?m)^#?(\w+) = ", text))
+        self.assertEqual(keys - shown, set())
+        lines = []
+        for line in text.splitlines():
+            m = re.match(r"#?(\w+) = (.*)", line)
+            if not m or m.group(1) in ("api_token", "proxy", "ca_path", "try_first_pass"):
+                continue
+            key, value = m.groups()
+            value = {"org_url": self.fake.url, "api_token_file": self.api_token_file,
+                     "ca_file": self.fake.ca_file}.get(key, value)
+            lines.append("%s = %s\n" % (key, value))
+        self.write_private(self.config_path, "".join(lines))
+        run = self.run_check(self.config_path)
+        self.assertEqual(run.rc, EXIT_OK, run)
+
+    def run_check(self, path):
+        return self.cli("--config", path, "check", config=False)
+
+
 class Login(CliTestCase):
     def test_password_login_prints_the_session_without_its_id_and_ends_it(self):
         run = self.cli("login", "alice", stdin=PASSWORDS["alice"] + "\n")
