@@ -59,22 +59,26 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# ---- build -------------------------------------------------------------
-mkdir "$work/src"
-if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-    # Tracked files plus new ones not ignored: what a commit would hold.
-    (cd "$top" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) |
-        tar -xf - -C "$work/src"
+# ---- build (OKTA_PACKAGE_DEB=file.deb tests an already built package) -----
+if [ -n "${OKTA_PACKAGE_DEB:-}" ]; then
+    cp "$OKTA_PACKAGE_DEB" "$work/"
 else
-    cp -a "$top/." "$work/src"
-fi
-start=$SECONDS
-if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1); then
-    tail -n 40 "$work/build.log"
-    fail "dpkg-buildpackage"
+    mkdir "$work/src"
+    if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+        # Tracked files plus new ones not ignored: what a commit would hold.
+        (cd "$top" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) |
+            tar -xf - -C "$work/src"
+    else
+        cp -a "$top/." "$work/src"
+    fi
+    start=$SECONDS
+    if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1); then
+        tail -n 40 "$work/build.log"
+        fail "dpkg-buildpackage"
+    fi
+    echo "built in $((SECONDS - start))s"
 fi
 deb=$(ls "$work"/${pkg}_*.deb)
-echo "built $(basename "$deb") in $((SECONDS - start))s"
 ok build
 
 # ---- install -----------------------------------------------------------
@@ -110,8 +114,10 @@ login_format = %u@example.com
 minimum_uid = 1000
 CONF
 chmod 0755 "$work"
-# Local users without touching /etc/passwd: nss_wrapper.
-printf 'root:x:0:0:root:/root:/bin/sh\ntester:x:1500:1500:tester:/tmp:/bin/sh\nlowuser:x:500:500:low:/tmp:/bin/sh\n' >"$work/passwd"
+# Local users without touching /etc/passwd: nss_wrapper.  Their password
+# field is "*" (no local password, no shadow entry): pam_unix's account
+# check passes and its password check fails, as for an Okta-only user.
+printf 'root:x:0:0:root:/root:/bin/sh\ntester:*:1500:1500:tester:/tmp:/bin/sh\nlowuser:*:500:500:low:/tmp:/bin/sh\n' >"$work/passwd"
 printf 'root:x:0:\ntester:x:1500:\nlowuser:x:500:\n' >"$work/group"
 wrapped() {
     env LD_PRELOAD="$nss_wrapper" NSS_WRAPPER_PASSWD="$work/passwd" \
