@@ -40,7 +40,7 @@ static char *absolute_path(const char *path)
         return NULL;
     out = malloc(strlen(cwd) + strlen(path) + 2);
     if (out != NULL)
-        sprintf(out, "%s/%s", cwd, path);
+        snprintf(out, strlen(cwd) + strlen(path) + 2, "%s/%s", cwd, path);
     return out;
 }
 
@@ -59,7 +59,8 @@ bool cli_load_config(struct cli *cli, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return false;
         }
-        sprintf(arg, "config=%s", cli->config_path);
+        snprintf(arg, strlen(cli->config_path) + sizeof("config="), "config=%s",
+                 cli->config_path);
         argv[argc++] = arg;
     }
     rc = okta_config_load(&cli->cfg, argc, argv, err, errlen);
