@@ -130,7 +130,8 @@ ok check
 
 # ---- enable the profile ------------------------------------------------
 pam-auth-update --enable okta-session
-for f in common-auth common-account common-session; do
+# common-session-noninteractive too: sudo sessions must end in Okta as well.
+for f in common-auth common-account common-session common-session-noninteractive; do
     grep -q 'pam_okta_session.so' "/etc/pam.d/$f" || fail "$f lacks the module"
 done
 # Okta first, pam_unix only for what the module leaves alone (PAM_IGNORE).
