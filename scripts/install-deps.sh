@@ -12,6 +12,8 @@ packages="build-essential autoconf automake libtool pkg-config
   openssl python3 python3-yaml python3-jsonschema
   openssh-server openssh-client sudo login util-linux procps
   valgrind clang libclang-rt-14-dev"
+# Man page lint and the Debian package (issue 7).
+packages="$packages mandoc debhelper dpkg-dev fakeroot"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
