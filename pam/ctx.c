@@ -41,6 +41,23 @@ static void cleanup_flag(pam_handle_t *pamh, void *data, int error_status)
 {
 }
 
+/* What a call answers when the configuration cannot be read.  authenticate
+ * fails loudly.  The later calls fail only if there is an Okta session to act
+ * on: a login that never involved Okta (a public key, a break-glass account
+ * skipped by pam_succeed_if, whose setcred still reaches this module) must
+ * not be locked out by a broken file, and PAM_IGNORE grants nothing.  The
+ * hand-off variable still never reaches the user's shell. */
+static int config_error_rc(struct okta_pam_ctx *ctx)
+{
+    bool session = okta_handoff_present(ctx);
+
+    if (ctx->phase == PHASE_AUTHENTICATE)
+        return PAM_SERVICE_ERR;
+    if (ctx->phase != PHASE_ACCT_MGMT && pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL)
+        pam_putenv(ctx->pamh, OKTA_ENV_SESSION_ID);
+    return session ? PAM_SERVICE_ERR : PAM_IGNORE;
+}
+
 bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phase phase,
                     int flags, int argc, const char **argv, int *pam_rc)
 {
@@ -71,7 +88,7 @@ bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phas
         char safe[OKTA_CONFIG_ERR_MAX];
         okta_escape_for_log(safe, sizeof(safe), err, strlen(err));
         pam_syslog(pamh, LOG_ERR, "%s: config_error: %s", okta_phase_name(phase), safe);
-        *pam_rc = PAM_SERVICE_ERR;
+        *pam_rc = config_error_rc(ctx);
         return false;
     }
     return true;

@@ -138,6 +138,11 @@ static const char *env_id(struct okta_pam_ctx *ctx)
     return v;
 }
 
+bool okta_handoff_present(struct okta_pam_ctx *ctx)
+{
+    return stored(ctx) != NULL || pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL;
+}
+
 struct okta_handoff *okta_handoff_peek(struct okta_pam_ctx *ctx, struct okta_handoff *scratch)
 {
     struct okta_handoff *h = stored(ctx);

@@ -84,6 +84,8 @@ struct okta_session;
 
 int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, const char *login);
 /* acct_mgmt: reads the id without removing the variable. */
+/* Is there a session to act on (kept data, or the hand-off variable)? */
+bool okta_handoff_present(struct okta_pam_ctx *ctx);
 struct okta_handoff *okta_handoff_peek(struct okta_pam_ctx *ctx, struct okta_handoff *scratch);
 /* setcred, open_session, close_session: takes the id and removes the
  * variable from the PAM environment. */

@@ -10,7 +10,7 @@ packages="build-essential autoconf automake libtool pkg-config
   libpam0g-dev libcurl4-openssl-dev libjson-c-dev
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
-  openssh-server openssh-client sudo login util-linux procps
+  openssh-server openssh-client sudo login util-linux procps iproute2
   valgrind clang libclang-rt-14-dev"
 # Man page lint and the Debian package (issue 7).
 packages="$packages mandoc debhelper dpkg-dev fakeroot"

@@ -28,9 +28,11 @@ syslog_capture shim preloaded, so a test reads the module's lines and the
 programs' own (sshd's "Accepted keyboard-interactive/pam ...").
 """
 
+import glob
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -52,26 +54,51 @@ MODULE = (os.environ.get("OKTA_TEST_MODULE")
           or os.path.join(BUILDDIR, ".libs/pam_okta_session.so"))
 SYSLOG_SHIM = (os.environ.get("OKTA_TEST_SYSLOG_SHIM")
                or os.path.join(BUILDDIR, "tests/pam/.libs/libsyslog_capture.so"))
-SECURITY_DIR = os.path.dirname(
-    next(p for p in ("/lib/x86_64-linux-gnu/security/pam_unix.so",
-                     "/usr/lib/x86_64-linux-gnu/security/pam_unix.so",
-                     "/lib/security/pam_unix.so") if os.path.exists(p)))
+SECURITY_DIR = os.path.dirname(sorted(
+    glob.glob("/lib/*/security/pam_unix.so") + glob.glob("/usr/lib/*/security/pam_unix.so")
+    + glob.glob("/lib/security/pam_unix.so"))[0])
 CONFIG_PATH = "/etc/security/pam_okta_session.conf"
 SESSION_VAR = "PAM_OKTA_SESSION_ID"
 DOMAIN = "example.com"
 NAMESPACE_ENV = "OKTA_E2E_PRIVATE_MOUNTS"
+# Where set-uid programs (su, sudo) read the capture path from: never from
+# their caller's environment (tests/pam/syslog_capture.c).
+CAPTURE_PATH_FILE = "/etc/syslog_capture.path"
 
+
+def _free_id_base(count):
+    """The first block of COUNT uids and gids from 61000 that this machine does not use."""
+    used = set()
+    for path in ("/etc/passwd", "/etc/group"):
+        with open(path) as f:
+            used |= {int(l.split(":")[2]) for l in f if l.count(":") >= 3
+                     and l.split(":")[2].isdigit()}
+    for base in range(61000, 65000, 100):
+        if not used & set(range(base, base + count)):
+            return base
+    raise RuntimeError("no free block of uids for the test users")
+
+
+def _password(tag):
+    """A new password each run: nobody can reuse one read in the source."""
+    return "%s-%s" % (tag, secrets.token_urlsafe(12))
+
+
+_BASE = _free_id_base(20)
 # name: (uid, Okta password or None, local password or None, Okta factors or None)
 USERS = {
-    "e2e-alice": (61001, "Alice-okta-pw-Rb83", None, None),
-    "e2e-bob": (61002, "Bob-okta-pw-Kq27", None, ("push",)),
-    "e2e-carol": (61003, "Carol-okta-pw-Ws41", None, ("totp",)),
+    "e2e-alice": (_BASE + 1, _password("Alice-okta"), None, None),
+    "e2e-bob": (_BASE + 2, _password("Bob-okta"), None, ("push",)),
+    "e2e-carol": (_BASE + 3, _password("Carol-okta"), None, ("totp",)),
     # Same password in Okta and locally: the failmode=safe fallback to pam_unix.
-    "e2e-dave": (61004, "Dave-okta-pw-Jm66", "Dave-okta-pw-Jm66", None),
-    "e2e-breakglass": (61005, None, "Breakglass-local-pw-Vn52", None),
-    "okta-demo": (61010, "correct-horse-battery-staple", None, None),   # scripts/demo.sh
+    "e2e-dave": (_BASE + 4,) + (_password("Dave"),) * 2 + (None,),
+    "e2e-breakglass": (_BASE + 5, None, _password("Breakglass-local"), None),
+    # Different passwords in Okta and locally: Okta's "no" is never overruled
+    # by the local password (default=die).
+    "e2e-erin": (_BASE + 6, _password("Erin-okta"), _password("Erin-local"), None),
+    "okta-demo": (_BASE + 10, _password("Demo-okta"), None, None),   # scripts/demo.sh
 }
-BREAKGLASS_GROUP = ("okta-breakglass", 61100)
+BREAKGLASS_GROUP = ("okta-breakglass", _BASE + 19)
 
 
 def login_of(user):
@@ -110,11 +137,17 @@ class PrivateSystem:
     def __init__(self):
         if os.environ.get(NAMESPACE_ENV) != "1":
             raise RuntimeError("the e2e tests bind-mount over /etc: run them through "
-                               "tests/e2e/run.sh (a private mount namespace)")
-        self.root = tempfile.mkdtemp(prefix="okta-e2e-")
-        os.chmod(self.root, 0o755)    # the test users reach their homes through it
+                               "tests/e2e/run.sh (private mount, network and pid namespaces)")
         self.mounts = []
         self.fake = None
+        # Everything lives on a tmpfs of the namespace: it is gone when the
+        # namespace ends, however the run ends (copies of shadow, host keys,
+        # the fake org's CA key).  The private network namespace has only its
+        # own loopback: nobody outside can reach the test sshd.
+        _run(["ip", "link", "set", "lo", "up"])
+        self._tmpfs("/run")
+        self.root = tempfile.mkdtemp(prefix="okta-e2e-", dir="/run")
+        os.chmod(self.root, 0o755)    # the test users reach their homes through it
         self.homes = os.path.join(self.root, "home")
         os.mkdir(self.homes, 0o755)
         self.syslog = os.path.join(self.root, "syslog")
@@ -149,11 +182,32 @@ class PrivateSystem:
         os.chown(copy, 0, 0)
         os.chmod(copy, mode)
 
+    def _add_group_member(self, group, member):
+        """Adds MEMBER to GROUP (name, gid), creating the group if the machine has none."""
+        path = os.path.join(self.etc, "group")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            fields = line.split(":")
+            if fields[0] == group[0] and len(fields) == 4:
+                fields[3] = ",".join([m for m in fields[3].split(",") if m] + [member])
+                lines[i] = ":".join(fields)
+                break
+        else:
+            lines.append("%s:x:%d:%s" % (group[0], group[1], member))
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
     def setup(self):
         # One private copy of /etc: files can be added (ld.so.preload) as
         # well as changed, and a package installed meanwhile changes nothing.
         self.etc = os.path.join(self.root, "etc")
         _run(["cp", "-a", "/etc", self.etc])
+        with open(os.path.join(self.etc, "passwd")) as f:
+            taken = {l.split(":")[0] for l in f}
+        clash = taken & set(USERS)
+        if clash:
+            raise RuntimeError("this machine already has users named %s" % ", ".join(clash))
         passwd, group, shadow = "", "", ""
         for name, (uid, _okta, local, _factors) in USERS.items():
             home = os.path.join(self.homes, name)
@@ -163,22 +217,23 @@ class PrivateSystem:
             group += "%s:x:%d:\n" % (name, uid)
             crypt = _sha512_crypt(local) if local else "*"
             shadow += "%s:%s:19000:0:99999:7:::\n" % (name, crypt)
-        group += "%s:x:%d:e2e-breakglass\n" % BREAKGLASS_GROUP
         self._append("passwd", passwd, 0o644)
         self._append("group", group, 0o644)
+        self._add_group_member(BREAKGLASS_GROUP, "e2e-breakglass")
         self._append("shadow", shadow, 0o640)
-        self._append("sudoers", "e2e-dave ALL=(e2e-alice) ALL\n", 0o440)
+        self._append("sudoers", "e2e-dave ALL=(e2e-alice) ALL\n"
+                     "e2e-breakglass ALL=(ALL) ALL\n", 0o440)
         # su and sudo are set-uid: the dynamic loader ignores LD_PRELOAD for
         # them, not /etc/ld.so.preload.
         self._append("ld.so.preload", SYSLOG_SHIM + "\n", 0o644)
         self.pam_d = os.path.join(self.etc, "pam.d")
         self.security = os.path.join(self.etc, "security")
+        self._append(os.path.basename(CAPTURE_PATH_FILE), self.syslog, 0o644)
         self._bind(self.etc, "/etc")
 
         modules = self._copy_tree(SECURITY_DIR, "modules")
         shutil.copy(MODULE, os.path.join(modules, "pam_okta_session.so"))
         self._bind(modules, SECURITY_DIR)
-        self._tmpfs("/run")
         os.mkdir("/run/sshd", 0o755)
         self._tmpfs("/var/log")
         for name, mode in (("wtmp", 0o664), ("btmp", 0o600), ("lastlog", 0o664)):
@@ -242,6 +297,8 @@ class PrivateSystem:
         for name, (_uid, okta, _local, factors) in USERS.items():
             if okta is not None:
                 self.fake.update_user(login_of(name), password=okta, locked_out=False)
+            if factors and "push" in factors:
+                self.fake.push_auto(login_of(name), None)   # pushes wait for the test
         open(self.syslog, "w").close()
         shutil.rmtree("/run/sudo", ignore_errors=True)
 
@@ -313,11 +370,25 @@ class Sshd:
         return self.stderr.read()
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
+        """Stops the listener and waits for every sshd of the namespace (the
+        per-connection monitors end the sessions after the client left)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
-        if self.proc is not None:
-            self.stderr.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+        deadline = time.monotonic() + 10
+        while _live_sshds():
+            if time.monotonic() > deadline:
+                subprocess.run(["pkill", "-KILL", "-x", "sshd"])
+                break
+            time.sleep(0.05)
+        self.proc = None
 
     def ssh(self, user, command=None, answers=(), methods="keyboard-interactive",
             identity=None, tty=False, stdin_text=None, live=False, timeout=60):
@@ -357,6 +428,33 @@ class Sshd:
         except FileNotFoundError:
             result.prompts = []
         return result
+
+
+def _live_sshds():
+    """sshd processes of the namespace still running.  Orphaned monitors
+    become children of this process (pid 1 of the namespace): reap them."""
+    live = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        if comm != "sshd":
+            continue
+        if state == "Z":
+            if int(ppid) == os.getpid():
+                try:
+                    os.waitpid(int(entry), os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            continue
+        live.append(int(entry))
+    return live
 
 
 class SshResult:

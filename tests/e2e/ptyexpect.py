@@ -84,6 +84,14 @@ class Pty:
         return self.status
 
     def close(self):
+        """Closes the terminal; a program still running is killed and reaped."""
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                _, status = os.waitpid(self.pid, 0)
+                self.status = os.waitstatus_to_exitcode(status)
+            except (ProcessLookupError, ChildProcessError):
+                pass

@@ -1,15 +1,17 @@
 #!/bin/sh
 # The end-to-end tests: the module under the real sshd, ssh, login, su and
-# sudo.  They bind-mount private copies over /etc/passwd, /etc/pam.d, ... so
-# they run in a private mount namespace: the machine is left as it was, even
-# if a test is killed.  Needs root, util-linux's unshare, openssh-server,
-# openssh-client, login, sudo.
+# sudo.  They bind-mount a private copy over /etc, so they run in private
+# mount, network and pid namespaces: the machine is left as it was and nobody
+# outside can reach the test sshd; when the run ends, however it ends, the
+# kernel kills every process it started and its tmpfs files are gone.
+# Needs root, util-linux (unshare, setpriv), iproute2, openssh-server,
+# openssh-client, login, sudo (scripts/install-deps.sh).
 set -eu
 srcdir="${OKTA_TEST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 if [ "$(id -u)" -ne 0 ]; then
     echo "e2e: skipped (needs root)"; exit 77
 fi
-for prog in /usr/sbin/sshd ssh login su sudo setpriv unshare; do
+for prog in /usr/sbin/sshd ssh login su sudo setpriv unshare ip; do
     command -v "$prog" >/dev/null || { echo "e2e: $prog missing (scripts/install-deps.sh)"; exit 1; }
 done
 if [ "${OKTA_TEST_SANITIZED:-}" = 1 ]; then
@@ -27,7 +29,8 @@ state() {
 }
 before=$(state)
 rc=0
-OKTA_E2E_PRIVATE_MOUNTS=1 unshare --mount --propagation private \
+OKTA_E2E_PRIVATE_MOUNTS=1 unshare --mount --net --pid --fork --kill-child --mount-proc \
+    --propagation private \
     python3 -B "$srcdir/tests/run_tests.py" "$@" || rc=$?
 after=$(state)
 if [ "$after" != "$before" ]; then
@@ -37,7 +40,7 @@ if [ "$after" != "$before" ]; then
     rm -f "${TMPDIR:-/tmp}/e2e-state.$$"
     rc=1
 fi
-if pgrep -f "sshd -D -f /tmp/okta-e2e-" >/dev/null; then
+if pgrep -f "sshd -D -f /run/okta-e2e-" >/dev/null; then
     echo "e2e: FAILED: a test sshd is still running"; rc=1
 fi
 exit $rc

@@ -183,6 +183,41 @@ class Sudo(PtyTestCase):
         self.assertCleanShell(second)
         self.assertNoSecrets(p.output)
 
+    def test_break_glass_sudo_with_okta_down(self):
+        """The break-glass route to root when Okta is down (failmode=secure):
+        the okta-breakglass member's sudo is checked by pam_unix."""
+        self.system.write_config(org_url="https://127.0.0.1:1", timeout=3)
+        p = Pty(self.as_user("e2e-breakglass", ["sudo", "-u", "root", "id", "-un"]), self.env())
+        self.addCleanup(p.close)
+        p.expect(r"\[sudo\] password for e2e-breakglass: ")
+        p.send(USERS["e2e-breakglass"][2] + "\n")
+        self.assertEqual(p.wait(), 0, p.output)
+        self.assertIn("root", p.output.splitlines()[-1])
+        self.assertEqual(self.fake.requests, [])
+        self.assertFalse([l for l in self.system.module_log() if "authenticate" in l.message])
+
+    def test_break_glass_sudo_with_a_broken_configuration(self):
+        """Not even a broken configuration file locks out the break-glass account."""
+        self.system.write_config(no_such_key="1")
+        p = Pty(self.as_user("e2e-breakglass", ["sudo", "-u", "root", "id", "-un"]), self.env())
+        self.addCleanup(p.close)
+        p.expect(r"\[sudo\] password for e2e-breakglass: ")
+        p.send(USERS["e2e-breakglass"][2] + "\n")
+        self.assertEqual(p.wait(), 0, p.output)
+        self.assertIn("root", p.output.splitlines()[-1])
+
+    def test_okta_user_sudo_with_okta_down_is_refused(self):
+        self.system.write_config(org_url="https://127.0.0.1:1", timeout=3)
+        p = Pty(self.as_user("e2e-dave", ["sudo", "-u", "e2e-alice", "id"]), self.env())
+        self.addCleanup(p.close)
+        p.expect(r"\[sudo\] password for e2e-dave: ")
+        p.send(okta_pw("e2e-dave") + "\n")
+        p.expect(r"\[sudo\] password for e2e-dave: |incorrect password|Sorry")
+        p.send("\x04")
+        p.wait()
+        self.assertNotIn("uid=", p.output)
+        self.assertLogged("authenticate", "unreachable", "e2e-dave")
+
     def test_sudo_wrong_password_is_refused(self):
         p = Pty(self.as_user("e2e-dave", ["sudo", "-u", "e2e-alice", "id"]), self.env())
         self.addCleanup(p.close)

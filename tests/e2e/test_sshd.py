@@ -96,6 +96,24 @@ class KeyboardInteractive(SshdTestCase):
         self.sshd_said("Failed keyboard-interactive/pam for e2e-alice")
         self.assertNoSecrets(r.stdout, r.stderr)
 
+    def test_okta_refusal_is_final_even_with_the_local_password(self):
+        """default=die: a password Okta refuses never reaches pam_unix, even
+        when it is the user's local password."""
+        r = self.ssh("e2e-erin", "id -un", answers=[USERS["e2e-erin"][2]])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertRequests([("POST", "/api/v1/authn", 401)])
+        self.assertFalse([l for l in self.system.log() if l.message.startswith("pam_unix(sshd:auth)")],
+                         self.system.log())
+        r = self.ssh("e2e-erin", "id -un", answers=[USERS["e2e-erin"][1]])
+        self.assertEqual(r.returncode, 0, r)
+
+    def test_password_authentication_is_off(self):
+        """examples/sshd_config: PasswordAuthentication no."""
+        r = self.ssh("e2e-alice", "id -un", answers=[okta_pw("e2e-alice")], methods="password")
+        self.assertEqual(r.returncode, 255, r)
+        self.assertEqual(r.prompts, [])
+        self.assertEqual(self.fake.requests, [])
+
     def test_mfa_push_user_logs_in_after_the_push(self):
         self.fake.push_auto(login_of("e2e-bob"), "approve", after_polls=1)
         r = self.ssh("e2e-bob", "id -un", answers=[okta_pw("e2e-bob"), ""])
@@ -194,7 +212,11 @@ class Unreachable(SshdTestCase):
             self.closed_url = "https://127.0.0.1:%d" % s.getsockname()[1]
 
     def test_failmode_secure_denies(self):
+        """Even a user whose typed password is also the local one: no fallback."""
         self.system.write_config(org_url=self.closed_url, timeout=3, failmode="secure")
+        r = self.ssh("e2e-dave", "id -un", answers=[okta_pw("e2e-dave")])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertLogged("authenticate", "unreachable", "e2e-dave")
         r = self.ssh("e2e-alice", "id -un", answers=[okta_pw("e2e-alice")])
         self.assertEqual(r.returncode, 255, r)
         self.assertLess(r.duration, 3 + 5)
@@ -225,8 +247,18 @@ class Unreachable(SshdTestCase):
         self.assertEqual(r.stdout.strip(), "e2e-breakglass")
         self.assertEqual(len(r.prompts), 1, r)
         self.assertFalse([l for l in self.system.module_log()
-                          if l.fields.get("user") == "e2e-breakglass"
-                          and "authenticate" in l.message])
+                          if l.fields.get("user") == "e2e-breakglass"])
+
+    def test_break_glass_account_logs_in_with_a_broken_configuration(self):
+        self.system.write_config(no_such_key="1")
+        r = self.ssh("e2e-breakglass", "id -un", answers=[USERS["e2e-breakglass"][2]])
+        self.assertEqual(r.returncode, 0, "%r\n%s" % (r, "\n".join(map(str, self.system.log()))))
+        self.assertEqual(r.stdout.strip(), "e2e-breakglass")
+        # ... while everybody else is refused, loudly.
+        r = self.ssh("e2e-alice", "id -un", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertTrue([l for l in self.system.module_log() if "no_such_key" in l.message],
+                        self.system.log())
 
 
 class KeyTestCase(SshdTestCase):
@@ -245,6 +277,45 @@ class KeyTestCase(SshdTestCase):
             os.chown(p, uid, uid)
         self.addCleanup(subprocess.run, ["rm", "-rf", ssh_dir])
         return key
+
+
+class OktaDownAfterAuthentication(SshdTestCase):
+    """Okta answers 503 from the account check on (after retries)."""
+
+    def break_okta_after_authentication(self, failmode):
+        self.system.write_config(failmode=failmode, timeout=3, retries=1)
+        self.fake.inject("GET", r"/api/v1/sessions/[^/]+", status=503, count=None)
+        self.fake.inject("POST", r"/api/v1/sessions/[^/]+/lifecycle/refresh", status=503,
+                         count=None)
+
+    def test_failmode_secure_refuses_at_the_account_check(self):
+        self.break_okta_after_authentication("secure")
+        r = self.ssh("e2e-alice", "echo RAN", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 255, r)
+        self.assertNotIn("RAN", r.stdout)
+        self.assertLogged("acct_mgmt", "unreachable", "e2e-alice", http="503")
+
+    def test_failmode_safe_lets_the_login_through(self):
+        self.break_okta_after_authentication("safe")
+        r = self.ssh("e2e-alice", "echo RAN", answers=[okta_pw("e2e-alice")])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("RAN", r.stdout)
+        self.assertLogged("acct_mgmt", "unreachable_failmode_safe", "e2e-alice", http="503")
+        self.assertLogged("open_session", "unreachable_failmode_safe", "e2e-alice", http="503")
+
+
+class ShortLoginGraceTime(SshdTestCase):
+    """Why the guide wants LoginGraceTime >= push_timeout + 60 s: sshd drops
+    a login still waiting for its push when the grace time ends."""
+    sshd_lines = ("LoginGraceTime 3",)
+
+    def test_grace_time_shorter_than_the_push_wait_loses_the_login(self):
+        r = self.ssh("e2e-bob", "id -un", answers=[okta_pw("e2e-bob"), ""], timeout=30)
+        self.assertEqual(r.returncode, 255, r)
+        self.assertLess(r.duration, 15, r)
+        print(r, "\n".join(map(str, self.system.log())))
+        self.sshd_said("Timeout before authentication")
+        self.assertEqual(self.fake.sessions(), [])
 
 
 class PublicKey(KeyTestCase):

@@ -9,7 +9,8 @@
  * call gives none), so tests can check both authpriv and the severity.
  * Each line is one write(2) to a file opened with O_APPEND, so the lines of
  * forked processes do not interleave.  Without SYSLOG_CAPTURE_FILE the
- * messages are dropped.  Nothing reaches the real syslog.
+ * messages are dropped.  Set-uid programs ignore the variable (see
+ * CAPTURE_PATH_FILE below).  Nothing reaches the real syslog.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -32,32 +35,47 @@ static int capture_facility = LOG_USER;
  * its environment before it calls PAM, and its lines must still be caught. */
 static char capture_path[4096];
 
+/* A set-uid program (su, sudo under tests/e2e, which preload this file
+ * through the private /etc/ld.so.preload of their mount namespace) must not
+ * let its caller choose a file for root to write: it takes the path from
+ * CAPTURE_PATH_FILE, which only the e2e harness writes, root-owned. */
+#define CAPTURE_PATH_FILE "/etc/syslog_capture.path"
+
+static void path_from_root_file(void)
+{
+    int fd = open(CAPTURE_PATH_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+        (st.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
+        ssize_t n = read(fd, capture_path, sizeof(capture_path) - 1);
+        if (n > 0) {
+            capture_path[n] = '\0';
+            capture_path[strcspn(capture_path, "\n")] = '\0';
+        } else {
+            capture_path[0] = '\0';
+        }
+    }
+    close(fd);
+}
+
 __attribute__((constructor)) static void capture_init(void)
 {
+    if (getauxval(AT_SECURE)) {
+        path_from_root_file();
+        return;
+    }
     const char *path = getenv("SYSLOG_CAPTURE_FILE");
     if (path != NULL && strlen(path) < sizeof(capture_path))
         strcpy(capture_path, path);
-}
-
-void openlog(const char *ident, int option, int facility)
-{
-    (void)option;
-    capture_ident = ident;
-    if (facility != 0)
-        capture_facility = facility & LOG_FACMASK;
-}
-
-void closelog(void)
-{
-    capture_ident = NULL;
-    capture_facility = LOG_USER;
 }
 
 __attribute__((format(printf, 2, 0)))
 static void capture(int priority, const char *fmt, va_list ap)
 {
     int saved_errno = errno;
-    const char *path = getenv("SYSLOG_CAPTURE_FILE");
+    const char *path = getauxval(AT_SECURE) ? NULL : getenv("SYSLOG_CAPTURE_FILE");
     if (path == NULL || path[0] == '\0')
         path = capture_path;
     if (path[0] == '\0')
@@ -95,7 +113,7 @@ static void capture(int priority, const char *fmt, va_list ap)
             }
         }
         line[len++] = '\n';
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0) {
             ssize_t w = write(fd, line, len);
             (void)w;

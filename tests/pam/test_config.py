@@ -1,5 +1,8 @@
-"""Configuration (DESIGN §3, §7): a bad configuration makes every call
-PAM_SERVICE_ERR without a request, and the log names the key (or the file);
+"""Configuration (DESIGN §3, §7): a bad configuration makes authenticate
+PAM_SERVICE_ERR without a request, and the log names the key (or the file).
+The later calls with no Okta session to act on answer PAM_IGNORE (a broken
+file must not lock out public-key or break-glass logins); with a session
+they are PAM_SERVICE_ERR too.
 the file must be root's, not writable by others, no symlink, and private
 when it holds a secret. A caller that is not root is left alone."""
 
@@ -9,13 +12,17 @@ import unittest
 from harness import PamTestCase, TOKEN_PROMPT, closed_port_url
 
 ALL_CALLS = "authenticate setcred acct_mgmt open_session close_session"
-ALL_SERVICE_ERR = [(step, "PAM_SERVICE_ERR") for step in ALL_CALLS.split()]
+# setcred: libpam replays the failed authenticate's frozen chain (PAM_PERM_DENIED
+# whatever the module says); the others see no session and step aside.
+CONFIG_ERROR_CALLS = [("authenticate", "PAM_SERVICE_ERR"), ("setcred", "PAM_PERM_DENIED")] + [
+    (step, "PAM_IGNORE") for step in ALL_CALLS.split()[2:]]
 
 
 class BadConfiguration(PamTestCase):
     def assertServiceErr(self, r, names):
-        """Every call fails with PAM_SERVICE_ERR, nothing is sent, the log names NAMES."""
-        self.assertCalls(r, ALL_SERVICE_ERR)
+        """authenticate fails with PAM_SERVICE_ERR and the calls after it, with no
+        session, step aside; nothing is sent; the log names NAMES."""
+        self.assertCalls(r, CONFIG_ERROR_CALLS)
         self.assertNoRequests(r)
         self.assertEqual(r.prompts, [], "no prompt before the configuration is known good")
         self.assertLogged(r, text=names)
@@ -163,6 +170,35 @@ class GoodConfiguration(PamTestCase):
 
 class NotRoot(PamTestCase):
     """A screen locker runs PAM as the user: the root-only config is unreadable."""
+
+    def test_no_session_steps_aside_but_logs_the_error(self):
+        """A public-key or break-glass login: the later calls with a broken file."""
+        r = self.run("setcred acct_mgmt open_session close_session", conf={"no_such_key": "1"})
+        self.assertCalls(r, [(step, "PAM_IGNORE") for step in ALL_CALLS.split()[1:]])
+        self.assertEqual(len([l for l in r.module_log if "no_such_key" in l.message]), 4)
+        self.assertNoRequests(r)
+
+    def test_configuration_broken_after_authentication(self):
+        """A session exists: every later call fails, and nothing is sent."""
+        r = self.run(["authenticate", "pause", "setcred", "acct_mgmt", "open_session",
+                      "close_session", "env"], answers=self.credentials(),
+                     pauses=[lambda: self.write_config(extra_lines="no_such_key = 1\n")])
+        self.assertCalls(r, [("authenticate", "PAM_SUCCESS")] + [
+            (step, "PAM_SERVICE_ERR") for step in ALL_CALLS.split()[1:]])
+        self.assertRequests(r, [(m, p, 200) for m, p, _ in
+                                [(m, p, s) for m, p, s in self.auth_requests()]])
+        self.assertNotIn("PAM_OKTA_SESSION_ID", r.env())
+        self.assertLogged(r, text="no_such_key")
+
+    def test_configuration_broken_in_the_sshd_monitor(self):
+        """The monitor got the id through the PAM environment: setcred fails
+        and still removes the variable before the user's shell starts."""
+        sid = self.create_session("alice")
+        r = self.run(["putenv:PAM_OKTA_SESSION_ID=%s" % sid, "setcred", "open_session", "env"],
+                     conf={"no_such_key": "1"})
+        self.assertCalls(r, [("setcred", "PAM_SERVICE_ERR"), ("open_session", "PAM_IGNORE")])
+        self.assertNotIn("PAM_OKTA_SESSION_ID", r.env())
+        self.assertNoRequests(r)
 
     def test_caller_that_is_not_root_is_ignored(self):
         r = self.run(ALL_CALLS, answers=self.credentials(), as_uid=1001)
