@@ -312,9 +312,12 @@ class ShortLoginGraceTime(SshdTestCase):
     def test_grace_time_shorter_than_the_push_wait_loses_the_login(self):
         r = self.ssh("e2e-bob", "id -un", answers=[okta_pw("e2e-bob"), ""], timeout=30)
         self.assertEqual(r.returncode, 255, r)
+        # sshd logs the timeout from its chrooted pre-auth child, out of the
+        # capture's reach: the client's side and the fake org's tell.
+        self.assertGreaterEqual(r.duration, 3, r)
         self.assertLess(r.duration, 15, r)
-        print(r, "\n".join(map(str, self.system.log())))
-        self.sshd_said("Timeout before authentication")
+        self.assertIn("Connection closed", r.stderr)
+        self.assertTrue([x for x in self.fake.requests if x.path.endswith("/verify")])
         self.assertEqual(self.fake.sessions(), [])
 
 
