@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Login cost of pam_okta_session, side by side with the floor and with the
+pam_exec script admins write instead.  Run it through bench/run.sh.
+
+Variants, all against one BenchOkta (bench/server.py) in this process:
+  module  bench/login through a service stacking the built module
+  floor   bench/login through pam_permit.so, then one curl process making
+          authn + create + get + refresh on one connection (--next), then a
+          second curl process for the DELETE: the module's connection
+          pattern (DESIGN 6) done by the cheapest separate tools
+  exec    bench/login through pam_exec.so running bench/pam_exec_login.sh
+          (one curl per request)
+Each process is started with posix_spawn and reaped with wait4, whose
+rusage covers it and every descendant it waited for: CPU (user + sys) and
+peak RSS come from there, wall time from a monotonic clock around both.
+Runs are interleaved (module, floor, exec, module, ...) so background load
+on the machine falls on every variant alike.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from server import BenchOkta, SESSION_ID, SESSION_TOKEN  # noqa: E402
+
+USER = "nobody"                 # exists on every Debian system
+LOGIN_SUFFIX = "@example.com"   # login_format = %u@example.com
+PASSWORD = "bench-Passw0rd"
+ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
+
+
+def write(path, text, mode=0o600):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+class Setup:
+    """Files every variant needs, in a root-only work directory."""
+
+    def __init__(self, work, fake, module, login_bin, measure_bin):
+        self.work = work
+        self.login_bin = login_bin
+        self.measure_bin = measure_bin
+        self.confdir = os.path.join(work, "pam.d")
+        os.mkdir(self.confdir, 0o755)
+        self.curl = shutil.which("curl", path=ENV["PATH"])
+        sed = shutil.which("sed", path=ENV["PATH"])
+        token_file = os.path.join(work, "api_token")
+        write(token_file, fake.api_token + "\n")
+        self.password_file = os.path.join(work, "password")
+        write(self.password_file, PASSWORD + "\n")
+        headers = os.path.join(work, "headers")
+        write(headers, "Accept: application/json\nContent-Type: application/json\n"
+                       "Authorization: SSWS %s\n" % fake.api_token)
+
+        conf = os.path.join(work, "pam_okta_session.conf")
+        write(conf, "org_url = %s\napi_token_file = %s\nca_file = %s\n"
+                    "login_format = %%u%s\n" % (fake.url, token_file, fake.ca_file,
+                                                LOGIN_SUFFIX))
+        # The module is named by path (it is not installed).
+        for name, line in (("module", "%s config=%s" % (module, conf)),
+                           ("permit", "pam_permit.so")):
+            write(os.path.join(self.confdir, name),
+                  "".join("%s required %s\n" % (kind, line)
+                          for kind in ("auth", "account", "session")), 0o644)
+
+        script_dir = os.path.join(work, "exec")
+        os.mkdir(script_dir, 0o700)
+        script = os.path.join(script_dir, "okta-login.sh")
+        shutil.copyfile(os.path.join(HERE, "pam_exec_login.sh"), script)
+        os.chmod(script, 0o700)
+        state = os.path.join(work, "state")
+        os.mkdir(state, 0o700)
+        write(os.path.join(script_dir, "okta-script.env"),
+              "ORG_URL=%s\nCA_FILE=%s\nHEADERS=%s\nSTATE_DIR=%s\nCURL=%s\nSED=%s\n"
+              "LOGIN_SUFFIX=%s\n" % (fake.url, fake.ca_file, headers, state, self.curl, sed,
+                                     LOGIN_SUFFIX))
+        write(os.path.join(self.confdir, "exec"),
+              "auth required pam_exec.so quiet expose_authtok %s\n"
+              "account required pam_exec.so quiet %s\n"
+              "session required pam_exec.so quiet %s\n" % (script, script, script), 0o644)
+
+        # The floor's two curl processes, with the module's requests,
+        # headers, CA file and protocol limits.  Secrets stay in files.
+        common = ("proto = \"=https\"\ntlsv1.2\ncacert = \"%s\"\nnoproxy = \"*\"\n"
+                  "connect-timeout = 3\nmax-time = 10\nsilent\nshow-error\nfail\n"
+                  "header = \"@%s\"\noutput = \"/dev/null\"\n" % (fake.ca_file, headers))
+        authn_body = os.path.join(work, "authn.json")
+        write(authn_body, json.dumps({"username": USER + LOGIN_SUFFIX, "password": PASSWORD}))
+        create_body = os.path.join(work, "create.json")
+        write(create_body, json.dumps({"sessionToken": SESSION_TOKEN}))
+        base = fake.url + "/api/v1/sessions"
+        ops = [
+            'url = "%s/api/v1/authn"\ndata-binary = "@%s"\n' % (fake.url, authn_body),
+            'url = "%s"\ndata-binary = "@%s"\n' % (base, create_body),
+            'url = "%s/%s"\n' % (base, SESSION_ID),
+            'url = "%s/%s/lifecycle/refresh"\ndata-binary = ""\n' % (base, SESSION_ID),
+        ]
+        self.floor_open = os.path.join(work, "floor-open.curlrc")
+        write(self.floor_open, "next\n".join(common + op for op in ops))
+        self.floor_close = os.path.join(work, "floor-close.curlrc")
+        write(self.floor_close, common + 'url = "%s/%s"\nrequest = DELETE\n' % (base, SESSION_ID))
+
+        self.errlog = os.path.join(work, "stderr.log")
+        self.commands = {
+            "module": [[login_bin, self.confdir, "module", USER, self.password_file]],
+            "permit": [[login_bin, self.confdir, "permit", USER, self.password_file]],
+            "curl": [[self.curl, "--config", self.floor_open],
+                     [self.curl, "--config", self.floor_close]],
+            "exec": [[login_bin, self.confdir, "exec", USER, self.password_file]],
+        }
+
+    def spawn(self, argv, extra_actions=()):
+        actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 2, self.errlog,
+                    os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)]
+        actions.extend(extra_actions)
+        return os.posix_spawn(argv[0], argv, ENV, file_actions=actions)
+
+    def run(self, argv):
+        """One process, through bench/measure: (wall s, cpu s, maxrss KiB)."""
+        r, w = os.pipe()
+        pid = self.spawn([self.measure_bin] + argv, [(os.POSIX_SPAWN_DUP2, w, 1)])
+        os.close(w)
+        with os.fdopen(r) as f:
+            line = f.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            wall_ns, cpu_us, rss, code = (int(x) for x in line.split())
+        except ValueError:
+            wall_ns, code = 0, -1
+        if status != 0 or code != 0:
+            raise RuntimeError("%s exited %d; see %s:\n%s" % (
+                " ".join(argv), code, self.errlog, open(self.errlog).read()[-2000:]))
+        return wall_ns / 1e9, cpu_us / 1e6, rss
+
+
+class Sample:
+    def __init__(self):
+        self.wall, self.cpu, self.rss = [], [], []
+        self.requests, self.connections, self.handshakes, self.resumed = [], [], [], []
+        self.methods = None
+        self.delete_resumed = []
+
+    def add(self, wall, cpu, rss):
+        self.wall.append(wall)
+        self.cpu.append(cpu)
+        self.rss.append(rss)
+
+    def add_counts(self, fake):
+        n, conns, hs, resumed = fake.counts()
+        self.requests.append(n)
+        self.connections.append(conns)
+        self.handshakes.append(hs)
+        self.resumed.append(resumed)
+        self.methods = fake.requests_by_method()
+        self.delete_resumed.append(fake.delete_resumed())
+
+    def summary(self):
+        def stats(xs, scale=1.0):
+            return {"median": statistics.median(xs) * scale, "min": min(xs) * scale,
+                    "max": max(xs) * scale}
+        out = {"runs": len(self.wall), "wall_ms": stats(self.wall, 1000),
+               "cpu_ms": stats(self.cpu, 1000), "maxrss_kib": stats(self.rss)}
+        if self.requests:
+            out.update({"requests_per_login": stats(self.requests),
+                        "connections_per_login": stats(self.connections),
+                        "tls_handshakes_per_login": stats(self.handshakes),
+                        "tls_resumed_per_login": stats(self.resumed),
+                        "close_session_resumed": stats(self.delete_resumed),
+                        "requests": self.methods})
+        return out
+
+
+def measure(setup, fake, runs, warmup):
+    samples = {k: Sample() for k in ("module", "floor", "permit", "curl", "exec")}
+    for i in range(warmup + runs):
+        for variant in ("module", "floor", "exec"):
+            fake.reset_counts()
+            if variant == "floor":
+                parts = [setup.run(a) for a in setup.commands["permit"] + setup.commands["curl"]]
+                wall = sum(p[0] for p in parts)
+                cpu = sum(p[1] for p in parts)
+                rss = max(p[2] for p in parts)
+            else:
+                wall, cpu, rss = setup.run(setup.commands[variant][0])
+            if i < warmup:
+                continue
+            samples[variant].add(wall, cpu, rss)
+            samples[variant].add_counts(fake)
+            if variant == "floor":
+                samples["permit"].add(*parts[0])
+                samples["curl"].add(sum(p[0] for p in parts[1:]), sum(p[1] for p in parts[1:]),
+                                    max(p[2] for p in parts[1:]))
+    return {k: v.summary() for k, v in samples.items()}
+
+
+def concurrency(setup, fake, n, latency, reps):
+    """Time for N logins released at once vs one alone, LATENCY s per request."""
+    argv = setup.commands["module"][0]
+
+    def batch(count):
+        r, w = os.pipe()
+        pids = [setup.spawn(argv + ["3"], [(os.POSIX_SPAWN_DUP2, r, 3)]) for _ in range(count)]
+        os.close(r)
+        time.sleep(0.3 + count * 0.005)     # let every process reach the gate
+        fake.reset_counts()
+        t0 = time.perf_counter()
+        os.close(w)
+        failures = 0
+        cpu = 0.0
+        for pid in pids:
+            _, status, ru = os.wait4(pid, 0)
+            cpu += ru.ru_utime + ru.ru_stime
+            failures += os.waitstatus_to_exitcode(status) != 0
+        wall = time.perf_counter() - t0
+        reqs, conns, hs, _ = fake.counts()
+        if failures:
+            raise RuntimeError("%d of %d concurrent logins failed; see %s:\n%s" % (
+                failures, count, setup.errlog, open(setup.errlog).read()[-2000:]))
+        return wall, cpu, reqs, hs
+
+    fake.latency = latency
+    try:
+        one = [batch(1) for _ in range(reps)]
+        many = [batch(n) for _ in range(reps)]
+    finally:
+        fake.latency = 0.0
+    one_ms = statistics.median(x[0] for x in one) * 1000
+    many_ms = statistics.median(x[0] for x in many) * 1000
+    return {"logins": n, "latency_ms": latency * 1000, "reps": reps,
+            "one_wall_ms": one_ms, "all_wall_ms": many_ms,
+            "all_wall_ms_runs": [x[0] * 1000 for x in many],
+            "all_cpu_ms_per_login": statistics.median(x[1] for x in many) * 1000 / n,
+            "requests": many[-1][2], "tls_handshakes": many[-1][3],
+            "ratio": many_ms / one_ms}
+
+
+def machine():
+    def cmd(*argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True,
+                                  check=False).stdout.strip()
+        except OSError:
+            return ""
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        debian = open("/etc/debian_version").read().strip()
+    except OSError:
+        debian = ""
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "debian": debian, "curl": cmd("curl", "--version").splitlines()[0],
+            "openssl": cmd("openssl", "version"),
+            "libpam": cmd("dpkg-query", "-W", "-f=${Version}", "libpam0g"),
+            "python": platform.python_version(),
+            "loadavg_start": os.getloadavg()[0]}
+
+
+def targets(r):
+    m, f, p, e, c = r["module"], r["floor"], r["permit"], r["exec"], r["concurrency"]
+    med = lambda s, k: s[k]["median"]   # noqa: E731
+    rows = [
+        ("requests per login = floor", "%d vs %d" % (med(m, "requests_per_login"),
+                                                     med(f, "requests_per_login")),
+         m["requests_per_login"]["max"] == f["requests_per_login"]["max"]
+         and m["requests_per_login"]["min"] == f["requests_per_login"]["min"]),
+        ("2 TLS connections per login, close_session's not resumed",
+         "%d (%d resumed, close_session's %s)" % (
+             med(m, "tls_handshakes_per_login"), m["tls_resumed_per_login"]["max"],
+             "resumed" if m["close_session_resumed"]["max"] else "not resumed"),
+         m["tls_handshakes_per_login"]["max"] == 2 and m["tls_handshakes_per_login"]["min"] == 2
+         and m["close_session_resumed"]["max"] == 0),
+        ("wall <= 1.0x floor", "%.2fx" % (med(m, "wall_ms") / med(f, "wall_ms")),
+         med(m, "wall_ms") <= med(f, "wall_ms")),
+        ("CPU <= 1.0x floor", "%.2fx" % (med(m, "cpu_ms") / med(f, "cpu_ms")),
+         med(m, "cpu_ms") <= med(f, "cpu_ms")),
+        (">= 3x faster than pam_exec script (wall)",
+         "%.1fx" % (med(e, "wall_ms") / med(m, "wall_ms")),
+         med(e, "wall_ms") >= 3 * med(m, "wall_ms")),
+        ("peak RSS <= 6 MiB above pam_permit",
+         "+%.1f MiB" % ((med(m, "maxrss_kib") - med(p, "maxrss_kib")) / 1024),
+         med(m, "maxrss_kib") - med(p, "maxrss_kib") <= 6 * 1024),
+        ("%d concurrent logins <= 1.5x one" % c["logins"], "%.2fx" % c["ratio"],
+         c["ratio"] <= 1.5),
+    ]
+    return [{"target": t, "measured": v, "met": bool(ok)} for t, v, ok in rows]
+
+
+def markdown(r):
+    mc = r["machine"]
+    lines = ["# pam_okta_session login benchmark", "",
+             "Produced by `%s` on %s UTC." % (r["command"], r["date"]), "",
+             "Machine: %s, %d cores, Linux %s, Debian %s; %s; %s; libpam %s. "
+             "Load average at start %.2f, at end %.2f." % (
+                 mc["cpu"], mc["cores"], mc["kernel"], mc["debian"], mc["curl"],
+                 mc["openssl"], mc["libpam"], mc["loadavg_start"], mc["loadavg_end"]), "",
+             "One login = `pam_authenticate`, `pam_acct_mgmt`, `pam_open_session`, "
+             "`pam_close_session` in one process (`bench/login`) against the fake org in "
+             "benchmark mode (`bench/server.py`, answers at once). %d runs each, interleaved, "
+             "after %d warm-up runs. CPU = user + sys of the process and its children "
+             "(wait4); RSS = peak resident set of the largest process. Requests and TLS "
+             "handshakes are counted by the server." % (r["runs"], r["warmup"]), "",
+             "| variant | wall ms median (min-max) | CPU ms median (min-max) | peak RSS MiB "
+             "| requests/login | TLS connections/login |",
+             "|---|---|---|---|---|---|"]
+    names = [("module", "module (`pam_okta_session.so`)"),
+             ("floor", "floor = pam_permit app + curl (2 processes)"),
+             ("permit", "  of which: pam_permit app"),
+             ("curl", "  of which: curl --next + curl DELETE"),
+             ("exec", "pam_exec + script of 5 curl calls")]
+    for key, label in names:
+        s = r[key]
+
+        def mmm(k, s=s):
+            return "%.1f (%.1f-%.1f)" % (s[k]["median"], s[k]["min"], s[k]["max"])
+        reqs = ("%d" % s["requests_per_login"]["median"]) if "requests_per_login" in s else ""
+        tls = ("%d" % s["tls_handshakes_per_login"]["median"]) \
+            if "tls_handshakes_per_login" in s else ""
+        lines.append("| %s | %s | %s | %.1f | %s | %s |" % (
+            label, mmm("wall_ms"), mmm("cpu_ms"), s["maxrss_kib"]["median"] / 1024, reqs, tls))
+    c = r["concurrency"]
+    lines += ["", "Concurrency: %d module logins released at once, the server adding %d ms "
+              "to every request: %.0f ms for all (median of %d) vs %.0f ms for one alone: "
+              "%.2fx. CPU per login under load %.1f ms; the server saw %d requests on %d "
+              "TLS connections." % (c["logins"], c["latency_ms"], c["all_wall_ms"], c["reps"],
+                                    c["one_wall_ms"], c["ratio"], c["all_cpu_ms_per_login"],
+                                    c["requests"], c["tls_handshakes"]), "",
+              "| target | measured | met |", "|---|---|---|"]
+    for t in r["targets"]:
+        lines.append("| %s | %s | %s |" % (t["target"], t["measured"],
+                                            "yes" if t["met"] else "**no**"))
+    lines += ["", "![wall and CPU per login](login.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(r, out):
+    gnuplot = shutil.which("gnuplot")
+    if gnuplot is None:
+        print("bench: gnuplot not found, no plot", file=sys.stderr)
+        return
+    data = os.path.join(out, "login.dat")
+    with open(data, "w") as f:
+        f.write("# variant wall_median wall_min wall_max cpu_median cpu_min cpu_max\n")
+        for key, label in (("module", "module"), ("floor", "floor"), ("exec", "pam\\\\_exec")):
+            s = r[key]
+            f.write('"%s" %.3f %.3f %.3f %.3f %.3f %.3f\n' % (
+                label, s["wall_ms"]["median"], s["wall_ms"]["min"], s["wall_ms"]["max"],
+                s["cpu_ms"]["median"], s["cpu_ms"]["min"], s["cpu_ms"]["max"]))
+    subprocess.run([gnuplot, "-e", "datafile='%s'; outfile='%s'" % (
+        data, os.path.join(out, "login.png")), os.path.join(HERE, "plot.gp")], check=True)
+    os.unlink(data)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=os.path.dirname(HERE))
+    ap.add_argument("--login-bin", required=True)
+    ap.add_argument("--measure-bin", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--concurrent", type=int, default=100)
+    ap.add_argument("--latency-ms", type=float, default=100)
+    ap.add_argument("--reps", type=int, default=3, help="concurrency repetitions")
+    ap.add_argument("--command", default="bench/run.sh")
+    args = ap.parse_args()
+
+    module = os.path.join(os.path.abspath(args.builddir), ".libs", "pam_okta_session.so")
+    work = subprocess.run(["mktemp", "-d", "/tmp/okta-bench.XXXXXX"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    os.chmod(work, 0o700)
+    results = {"command": args.command, "runs": args.runs, "warmup": args.warmup,
+               "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine()}
+    fake = BenchOkta(os.path.join(work, "okta"))
+    fake.add_user(USER + LOGIN_SUFFIX, PASSWORD, mfa_required=False)
+    fake.start()
+    try:
+        setup = Setup(work, fake, module, os.path.abspath(args.login_bin),
+                      os.path.abspath(args.measure_bin))
+        results.update(measure(setup, fake, args.runs, args.warmup))
+        results["concurrency"] = concurrency(setup, fake, args.concurrent,
+                                             args.latency_ms / 1000, args.reps)
+    finally:
+        fake.stop()
+    results["machine"]["loadavg_end"] = os.getloadavg()[0]
+    results["targets"] = targets(results)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+    md = markdown(results)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(md)
+    plot(results, args.out)
+    shutil.rmtree(work, ignore_errors=True)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
