@@ -394,6 +394,15 @@ static int build_url(const struct okta_client *c, const char *path, struct okta_
     return url->failed ? -1 : 0;
 }
 
+static bool has_default_ca_file(CURL *curl)
+{
+    char *path = NULL;
+
+    /* After curl_easy_reset: the bundle libcurl was built to use. */
+    return curl_easy_getinfo(curl, CURLINFO_CAINFO, &path) == CURLE_OK && path != NULL &&
+           path[0] != '\0';
+}
+
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
     const struct okta_config *cfg = c->cfg;
@@ -409,8 +418,19 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     if (cfg->ca_file != NULL)
         curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
+    /* Debian's libcurl also trusts the directory /etc/ssl/certs by default,
+     * and libcurl 7.88 keeps a parsed CA store for the handle's later
+     * connections only when no CA directory is set: with one, every new
+     * connection parses the whole bundle again (the system's: 140
+     * certificates).  So a directory is trusted only when ca_path names
+     * it; ca_file alone means exactly that file, and neither means the
+     * system bundle, which update-ca-certificates builds from the same
+     * certificates as the directory.  A libcurl built without a default
+     * bundle keeps its default directory. */
     if (cfg->ca_path != NULL)
         curl_easy_setopt(curl, CURLOPT_CAPATH, cfg->ca_path);
+    else if (cfg->ca_file != NULL || has_default_ca_file(curl))
+        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
     /* An empty proxy string also stops libcurl from reading *_proxy
      * variables from the environment of whoever runs su or sudo. */
     curl_easy_setopt(curl, CURLOPT_PROXY, cfg->proxy != NULL ? cfg->proxy : "");
