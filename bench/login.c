@@ -5,14 +5,16 @@
  * pam_end.  Nothing else, so that what bench/bench.py measures for it is
  * the PAM stack plus whatever the service's modules do.
  *
- *   login CONFDIR SERVICE USER PASSWORD_FILE [GATE_FD]
+ *   login [--memory] CONFDIR SERVICE USER PASSWORD_FILE [GATE_FD]
  *
  * The password is read from PASSWORD_FILE (never from argv) and answered to
  * every echo-off prompt.  With GATE_FD, the process first blocks reading
  * that descriptor until the benchmark closes its end, so that many logins
  * can be released at the same instant.  Exit status: 0 when all four calls
  * returned PAM_SUCCESS, otherwise 10 + the index of the failing call, after
- * one line on stderr naming it.
+ * one line on stderr naming it.  With --memory, it prints on stdout, just
+ * before pam_end, the process's resident anonymous and file-backed memory
+ * (RssAnon and RssFile of /proc/self/status, KiB).
  */
 #define _GNU_SOURCE
 #include <security/pam_appl.h>
@@ -60,10 +62,31 @@ static int read_password(const char *path, char *buf, size_t size)
     return 0;
 }
 
+static void print_memory(void)
+{
+    char line[256];
+    long anon = -1, file = -1;
+    FILE *f = fopen("/proc/self/status", "re");
+
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        sscanf(line, "RssAnon: %ld", &anon);
+        sscanf(line, "RssFile: %ld", &file);
+    }
+    fclose(f);
+    printf("%ld %ld\n", anon, file);
+}
+
 int main(int argc, char **argv)
 {
+    int memory = argc > 1 && strcmp(argv[1], "--memory") == 0;
+    if (memory) {
+        argv++;
+        argc--;
+    }
     if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: %s CONFDIR SERVICE USER PASSWORD_FILE [GATE_FD]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--memory] CONFDIR SERVICE USER PASSWORD_FILE [GATE_FD]\n", argv[0]);
         return 2;
     }
     char password[256];
@@ -102,6 +125,8 @@ int main(int argc, char **argv)
             break;
         }
     }
+    if (memory)
+        print_memory();
     pam_end(pamh, rc);
     return step == 4 ? 0 : 10 + step;
 }
