@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, from Debian 12's packages, everything needed to build
-# pam_okta_session, run its demo and run every test.
+# pam_okta_session, run its demo, every test and the benchmark (bench/).
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
     exec sudo "$0" "$@"
@@ -10,7 +10,8 @@ packages="build-essential autoconf automake libtool pkg-config
   libpam0g-dev libcurl4-openssl-dev libjson-c-dev
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
-  openssh-server openssh-client valgrind clang libclang-rt-14-dev"
+  openssh-server openssh-client valgrind clang libclang-rt-14-dev
+  curl ca-certificates gnuplot-nox"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
