@@ -49,7 +49,7 @@ def write(path, text, mode=0o600):
 class Setup:
     """Files every variant needs, in a root-only work directory."""
 
-    def __init__(self, work, fake, module, login_bin, measure_bin):
+    def __init__(self, work, fake, module, login_bin, measure_bin, baseline=None):
         self.work = work
         self.login_bin = login_bin
         self.measure_bin = measure_bin
@@ -79,10 +79,13 @@ class Setup:
             conf = os.path.join(work, "pam_okta_session%s.conf" % suffix)
             write(conf, "org_url = %s\napi_token_file = %s\nca_file = %s\n"
                         "login_format = %%u%s\n" % (fake.url, token_file, ca, LOGIN_SUFFIX))
-            # The module is named by path (it is not installed).
-            write(os.path.join(self.confdir, "module" + suffix),
-                  "".join("%s required %s config=%s\n" % (kind, module, conf)
-                          for kind in ("auth", "account", "session")), 0o644)
+            # The module is named by path (it is not installed); a baseline
+            # is another build of it, measured in the same run.
+            for name, so in (("module", module), ("baseline", baseline)):
+                if so is not None:
+                    write(os.path.join(self.confdir, name + suffix),
+                          "".join("%s required %s config=%s\n" % (kind, so, conf)
+                                  for kind in ("auth", "account", "session")), 0o644)
         write(os.path.join(self.confdir, "permit"),
               "".join("%s required pam_permit.so\n" % kind
                       for kind in ("auth", "account", "session")), 0o644)
@@ -128,6 +131,9 @@ class Setup:
             write(closing, common + 'url = "%s/%s"\nrequest = DELETE\n' % (base, SESSION_ID))
             self.commands["module" + suffix] = [[a.replace("%s", "module" + suffix)
                                                  for a in login]]
+            if baseline is not None:
+                self.commands["baseline" + suffix] = [[a.replace("%s", "baseline" + suffix)
+                                                       for a in login]]
             self.commands["floor" + suffix] = [[a.replace("%s", "permit") for a in login],
                                                [self.curl, "--config", opening],
                                                [self.curl, "--config", closing]]
@@ -209,7 +215,8 @@ class Sample:
 def measure(setup, fake, runs, warmup):
     """Every variant RUNS times (after WARMUP), interleaved; a floor variant
     sums its three processes (pam_permit app, curl, curl)."""
-    variants = [v for v in ("module", "floor", "exec", "module_bundle", "floor_bundle")
+    variants = [v for v in ("module", "floor", "exec", "module_bundle", "floor_bundle",
+                            "baseline", "baseline_bundle")
                 if v in setup.commands]
     samples = {k: Sample() for k in variants + ["permit", "curl"]}
     for i in range(warmup + runs):
@@ -255,9 +262,11 @@ def concurrency(setup, fake, n, latency, reps):
         server = time.process_time() - server0
         reqs, conns, hs, _ = fake.counts()
         if failures:
-            raise RuntimeError("%d of %d concurrent logins failed; see %s:\n%s" % (
-                failures, count, setup.errlog, open(setup.errlog).read()[-2000:]))
-        return wall, cpu, reqs, hs, server
+            # Reported, not fatal: on a small loaded machine the server can
+            # take longer than connect_timeout (3 s) to answer a handshake.
+            print("bench: %d of %d concurrent logins failed (%s):\n%s" % (
+                failures, count, argv[0], open(setup.errlog).read()[-600:]), file=sys.stderr)
+        return wall, cpu, reqs, hs, server, failures
 
     fake.latency = latency
     try:
@@ -287,6 +296,8 @@ def concurrency(setup, fake, n, latency, reps):
             "ratio": many_ms / one_ms,
             "floor_one_wall_ms": floor_one_ms, "floor_all_wall_ms": floor_many_ms,
             "floor_ratio": floor_many_ms / floor_one_ms,
+            "failed": sum(x[5] for x in one + many),
+            "floor_failed": sum(x[5] for x in floor_one + floor_many),
             "floor_client_cpu_ms_total": statistics.median(x[1] for x in floor_many) * 1000,
             "floor_server_cpu_ms_total": statistics.median(x[4] for x in floor_many) * 1000}
 
@@ -357,7 +368,7 @@ def targets(r):
         ("%d concurrent logins <= 1.5x one" % c["logins"],
          "%.2fx (CPU work alone on %d cores: %.2fx; floor: %.2fx)" % (
              c["ratio"], c["cores"], c["cpu_bound_ratio"], c["floor_ratio"]),
-         c["ratio"] <= 1.5),
+         c["ratio"] <= 1.5 and c["failed"] == 0),
     ]
     return [{"target": t, "measured": v, "met": bool(ok)} for t, v, ok in rows]
 
@@ -385,7 +396,9 @@ def markdown(r):
              ("curl", "&nbsp;&nbsp;of which: curl --next + curl DELETE"),
              ("exec", "pam_exec + script of 5 curl calls"),
              ("module_bundle", "module, system-size CA bundle"),
-             ("floor_bundle", "floor, system-size CA bundle")]
+             ("floor_bundle", "floor, system-size CA bundle"),
+             ("baseline", "baseline module (`--baseline`)"),
+             ("baseline_bundle", "baseline module, system-size CA bundle")]
     for key, label in names:
         if key not in r:
             continue
@@ -400,6 +413,15 @@ def markdown(r):
             label, mmm("wall_ms"), mmm("cpu_ms"), s["maxrss_kib"]["median"] / 1024, reqs, tls))
     mem = r["memory"]
     c = r["concurrency"]
+    for key, label in (("baseline", "its CA file"), ("baseline_bundle", "the bundle")):
+        if key in r:
+            now, then = r["module" + key[len("baseline"):]], r[key]
+            lines += ["", "This build against the baseline, with %s: wall %.2fx, CPU %.2fx "
+                      "(medians %.1f vs %.1f ms, %.1f vs %.1f ms)." % (
+                          label, now["wall_ms"]["median"] / then["wall_ms"]["median"],
+                          now["cpu_ms"]["median"] / then["cpu_ms"]["median"],
+                          now["wall_ms"]["median"], then["wall_ms"]["median"],
+                          now["cpu_ms"]["median"], then["cpu_ms"]["median"])]
     lines += ["", "The system-size bundle is Debian's `ca-certificates.crt` (what a host "
               "without `ca_file` parses) plus the fake's CA, given to the module as `ca_file` "
               "and to curl as `--cacert`.", "",
@@ -414,13 +436,15 @@ def markdown(r):
               "**%.2fx**. The logins used %.0f ms of CPU (%.1f ms each) and the server %.0f ms; "
               "on %d cores that CPU work alone takes %.0f ms (%.2fx one login). The server "
               "saw %d requests on %d TLS connections. The floor under the same load: %.0f ms "
-              "for all vs %.0f ms for one, %.2fx (%.0f ms of client CPU, server %.0f ms)." % (
+              "for all vs %.0f ms for one, %.2fx (%.0f ms of client CPU, server %.0f ms). "
+              "Failed logins: module %d, floor %d (of %d each)." % (
                   c["logins"], c["latency_ms"], c["all_wall_ms"], c["reps"], c["one_wall_ms"],
                   c["ratio"], c["client_cpu_ms_total"], c["cpu_ms_per_login"],
                   c["server_cpu_ms_total"], c["cores"], c["cpu_bound_ms"],
                   c["cpu_bound_ratio"], c["requests"], c["tls_handshakes"],
                   c["floor_all_wall_ms"], c["floor_one_wall_ms"], c["floor_ratio"],
-                  c["floor_client_cpu_ms_total"], c["floor_server_cpu_ms_total"]), "",
+                  c["floor_client_cpu_ms_total"], c["floor_server_cpu_ms_total"],
+                  c["failed"], c["floor_failed"], (c["logins"] + 1) * c["reps"]), "",
               "| target | measured | met |", "|---|---|---|"]
     for t in r["targets"]:
         lines.append("| %s | %s | %s |" % (t["target"], t["measured"],
@@ -463,12 +487,16 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=100)
     ap.add_argument("--reps", type=int, default=3, help="concurrency repetitions")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--baseline", metavar="SO",
+                    help="another build of pam_okta_session.so to measure alongside")
     args = ap.parse_args()
 
     module = os.path.join(os.path.abspath(args.builddir), ".libs", "pam_okta_session.so")
     work = subprocess.run(["mktemp", "-d", "/tmp/okta-bench.XXXXXX"], capture_output=True,
                           text=True, check=True).stdout.strip()
     os.chmod(work, 0o700)
+    if args.baseline:
+        args.command += " --baseline " + args.baseline
     results = {"command": args.command, "runs": args.runs, "warmup": args.warmup,
                "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine()}
     fake = BenchOkta(os.path.join(work, "okta"))
@@ -476,7 +504,8 @@ def main():
     fake.start()
     try:
         setup = Setup(work, fake, module, os.path.abspath(args.login_bin),
-                      os.path.abspath(args.measure_bin))
+                      os.path.abspath(args.measure_bin),
+                      os.path.abspath(args.baseline) if args.baseline else None)
         results.update(measure(setup, fake, args.runs, args.warmup))
         results["memory"] = {k: dict(zip(("rss_anon_kib", "rss_file_kib"), setup.memory(k)))
                              for k in ("module", "permit")}
@@ -484,6 +513,7 @@ def main():
                                              args.latency_ms / 1000, args.reps)
     finally:
         fake.stop()
+        shutil.rmtree(work, ignore_errors=True)
     results["machine"]["loadavg_end"] = os.getloadavg()[0]
     results["targets"] = targets(results)
     os.makedirs(args.out, exist_ok=True)
@@ -494,7 +524,6 @@ def main():
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(md)
     plot(results, args.out)
-    shutil.rmtree(work, ignore_errors=True)
     print(md)
     return 0
 
