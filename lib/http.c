@@ -394,13 +394,44 @@ static int build_url(const struct okta_client *c, const char *path, struct okta_
     return url->failed ? -1 : 0;
 }
 
-static bool has_default_ca_file(CURL *curl)
+/* After curl_easy_reset: the CA bundle or directory libcurl was built to use. */
+static const char *default_ca(CURL *curl, CURLINFO what)
 {
     char *path = NULL;
 
-    /* After curl_easy_reset: the bundle libcurl was built to use. */
-    return curl_easy_getinfo(curl, CURLINFO_CAINFO, &path) == CURLE_OK && path != NULL &&
-           path[0] != '\0';
+    if (curl_easy_getinfo(curl, what, &path) != CURLE_OK || path == NULL || path[0] == '\0')
+        return NULL;
+    return path;
+}
+
+/*
+ * Trust anchors: exactly what ca_file and ca_path name, else the system
+ * store.  Debian's libcurl uses both a bundle (ca-certificates.crt) and a
+ * directory (/etc/ssl/certs) by default, and both cost every new
+ * connection: the bundle is parsed whole (145 certificates, the largest
+ * CPU cost of a login), and a directory stops libcurl 7.88 from keeping
+ * the parsed bundle for the handle's next connection.  The system store
+ * is therefore used through its directory alone, where OpenSSL reads only
+ * the issuer certificates a verification needs (update-ca-certificates
+ * builds the bundle and the directory from the same certificates), or
+ * through its bundle alone when libcurl has no default directory.
+ * Verification itself is never turned off (set_common_options).
+ */
+static void set_trust_anchors(CURL *curl, const struct okta_config *cfg)
+{
+    struct stat st;
+    const char *dir;
+
+    if (cfg->ca_file != NULL || cfg->ca_path != NULL) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
+        curl_easy_setopt(curl, CURLOPT_CAPATH, cfg->ca_path);
+        return;
+    }
+    dir = default_ca(curl, CURLINFO_CAPATH);
+    if (dir != NULL && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
+    else if (default_ca(curl, CURLINFO_CAINFO) != NULL)
+        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
 }
 
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
@@ -416,21 +447,7 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (cfg->ca_file != NULL)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
-    /* Debian's libcurl also trusts the directory /etc/ssl/certs by default,
-     * and libcurl 7.88 keeps a parsed CA store for the handle's later
-     * connections only when no CA directory is set: with one, every new
-     * connection parses the whole bundle again (the system's: 140
-     * certificates).  So a directory is trusted only when ca_path names
-     * it; ca_file alone means exactly that file, and neither means the
-     * system bundle, which update-ca-certificates builds from the same
-     * certificates as the directory.  A libcurl built without a default
-     * bundle keeps its default directory. */
-    if (cfg->ca_path != NULL)
-        curl_easy_setopt(curl, CURLOPT_CAPATH, cfg->ca_path);
-    else if (cfg->ca_file != NULL || has_default_ca_file(curl))
-        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+    set_trust_anchors(curl, cfg);
     /* An empty proxy string also stops libcurl from reading *_proxy
      * variables from the environment of whoever runs su or sudo. */
     curl_easy_setopt(curl, CURLOPT_PROXY, cfg->proxy != NULL ? cfg->proxy : "");
