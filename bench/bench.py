@@ -35,7 +35,8 @@ from server import BenchOkta, SESSION_ID, SESSION_TOKEN  # noqa: E402
 USER = "nobody"                 # exists on every Debian system
 LOGIN_SUFFIX = "@example.com"   # login_format = %u@example.com
 PASSWORD = "bench-Passw0rd"
-SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SYSTEM_DIR = "/etc/ssl/certs"
+SYSTEM_BUNDLE = SYSTEM_DIR + "/ca-certificates.crt"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
 
 
@@ -84,6 +85,16 @@ class Setup:
             for name, so in (("module", module), ("baseline", baseline)):
                 if so is not None:
                     write(os.path.join(self.confdir, name + suffix),
+                          "".join("%s required %s config=%s\n" % (kind, so, conf)
+                                  for kind in ("auth", "account", "session")), 0o644)
+        self.system_certs = self.make_system_store(work, fake.ca_file)
+        if self.system_certs is not None:
+            conf = os.path.join(work, "pam_okta_session_system.conf")
+            write(conf, "org_url = %s\napi_token_file = %s\nlogin_format = %%u%s\n"
+                  % (fake.url, token_file, LOGIN_SUFFIX))
+            for name, so in (("module", module), ("baseline", baseline)):
+                if so is not None:
+                    write(os.path.join(self.confdir, name + "_system"),
                           "".join("%s required %s config=%s\n" % (kind, so, conf)
                                   for kind in ("auth", "account", "session")), 0o644)
         write(os.path.join(self.confdir, "permit"),
@@ -137,7 +148,48 @@ class Setup:
             self.commands["floor" + suffix] = [[a.replace("%s", "permit") for a in login],
                                                [self.curl, "--config", opening],
                                                [self.curl, "--config", closing]]
+        if self.system_certs is not None:
+            # No CA option at all: the module's and curl's defaults, in a
+            # private mount namespace whose /etc/ssl/certs also holds the
+            # fake's CA (the host's trust store is not touched).
+            common = ("proto = \"=https\"\ntlsv1.2\nnoproxy = \"*\"\n"
+                      "connect-timeout = 3\nmax-time = 10\nsilent\nshow-error\nfail\n"
+                      "header = \"@%s\"\noutput = \"/dev/null\"\n" % headers)
+            opening = os.path.join(work, "floor-open_system.curlrc")
+            write(opening, "next\n".join(common + op for op in ops))
+            closing = os.path.join(work, "floor-close_system.curlrc")
+            write(closing, common + 'url = "%s/%s"\nrequest = DELETE\n' % (base, SESSION_ID))
+            self.commands["module_system"] = [self.in_system_store(
+                [[a.replace("%s", "module_system") for a in login]])]
+            if baseline is not None:
+                self.commands["baseline_system"] = [self.in_system_store(
+                    [[a.replace("%s", "baseline_system") for a in login]])]
+            self.commands["floor_system"] = [self.in_system_store(
+                [[a.replace("%s", "permit") for a in login],
+                 [self.curl, "--config", opening], [self.curl, "--config", closing]])]
         self.errlog = os.path.join(work, "stderr.log")
+
+    @staticmethod
+    def make_system_store(work, fake_ca):
+        """A copy of /etc/ssl/certs plus the fake's CA, rehashed; None if
+        this machine cannot run it in a private mount namespace."""
+        unshare = shutil.which("unshare", path=ENV["PATH"])
+        if unshare is None or not os.path.isdir(SYSTEM_DIR) or shutil.which("openssl") is None:
+            return None
+        certs = os.path.join(work, "certs")
+        shutil.copytree(SYSTEM_DIR, certs, symlinks=True)
+        shutil.copyfile(fake_ca, os.path.join(certs, "okta-bench-fake-ca.pem"))
+        subprocess.run(["openssl", "rehash", certs], check=True, capture_output=True)
+        probe = subprocess.run([unshare, "-m", "true"], capture_output=True, check=False)
+        return certs if probe.returncode == 0 else None
+
+    def in_system_store(self, commands):
+        """One command running COMMANDS in turn with the copy mounted on
+        /etc/ssl/certs (unshare -m: the mount stays private)."""
+        script = 'mount --bind "$0" %s && %s' % (SYSTEM_DIR, " && ".join(
+            " ".join(shlex.quote(a) for a in cmd) for cmd in commands))
+        return [shutil.which("unshare", path=ENV["PATH"]), "-m", "/bin/sh", "-c", script,
+                self.system_certs]
 
     def memory(self, service):
         """(RssAnon, RssFile) KiB of bench/login just before pam_end."""
@@ -216,7 +268,8 @@ def measure(setup, fake, runs, warmup):
     """Every variant RUNS times (after WARMUP), interleaved; a floor variant
     sums its three processes (pam_permit app, curl, curl)."""
     variants = [v for v in ("module", "floor", "exec", "module_bundle", "floor_bundle",
-                            "baseline", "baseline_bundle")
+                            "module_system", "floor_system", "baseline", "baseline_bundle",
+                            "baseline_system")
                 if v in setup.commands]
     samples = {k: Sample() for k in variants + ["permit", "curl"]}
     for i in range(warmup + runs):
@@ -358,6 +411,16 @@ def targets(r):
              "%.2fx" % (med(mb, "cpu_ms") / med(fb, "cpu_ms")),
              med(mb, "cpu_ms") <= med(fb, "cpu_ms")),
         ]
+    if "module_system" in r:
+        ms, fs = r["module_system"], r["floor_system"]
+        rows += [
+            ("wall <= 1.0x floor, system store",
+             "%.2fx" % (med(ms, "wall_ms") / med(fs, "wall_ms")),
+             med(ms, "wall_ms") <= med(fs, "wall_ms")),
+            ("CPU <= 1.0x floor, system store",
+             "%.2fx" % (med(ms, "cpu_ms") / med(fs, "cpu_ms")),
+             med(ms, "cpu_ms") <= med(fs, "cpu_ms")),
+        ]
     rows += [
         (">= 3x faster than pam_exec script (wall)",
          "%.1fx" % (med(e, "wall_ms") / med(m, "wall_ms")),
@@ -397,8 +460,11 @@ def markdown(r):
              ("exec", "pam_exec + script of 5 curl calls"),
              ("module_bundle", "module, system-size CA bundle"),
              ("floor_bundle", "floor, system-size CA bundle"),
+             ("module_system", "module, system store (no `ca_file`)"),
+             ("floor_system", "floor, system store (curl's defaults)"),
              ("baseline", "baseline module (`--baseline`)"),
-             ("baseline_bundle", "baseline module, system-size CA bundle")]
+             ("baseline_bundle", "baseline module, system-size CA bundle"),
+             ("baseline_system", "baseline module, system store")]
     for key, label in names:
         if key not in r:
             continue
@@ -413,7 +479,8 @@ def markdown(r):
             label, mmm("wall_ms"), mmm("cpu_ms"), s["maxrss_kib"]["median"] / 1024, reqs, tls))
     mem = r["memory"]
     c = r["concurrency"]
-    for key, label in (("baseline", "its CA file"), ("baseline_bundle", "the bundle")):
+    for key, label in (("baseline", "its CA file"), ("baseline_bundle", "the bundle"),
+                       ("baseline_system", "the system store")):
         if key in r:
             now, then = r["module" + key[len("baseline"):]], r[key]
             lines += ["", "This build against the baseline, with %s: wall %.2fx, CPU %.2fx "
@@ -424,7 +491,10 @@ def markdown(r):
                           now["cpu_ms"]["median"], then["cpu_ms"]["median"])]
     lines += ["", "The system-size bundle is Debian's `ca-certificates.crt` (what a host "
               "without `ca_file` parses) plus the fake's CA, given to the module as `ca_file` "
-              "and to curl as `--cacert`.", "",
+              "and to curl as `--cacert`. The system store rows give neither a CA option: "
+              "each runs in a private mount namespace (`unshare -m`, one extra small "
+              "process for both) whose `/etc/ssl/certs` is a copy of the host's plus the "
+              "fake's CA.", "",
               "Resident memory just before `pam_end`: module %.1f MiB anonymous + %.1f MiB "
               "file-backed (shared library pages, shared with every other process using "
               "libcurl and OpenSSL); pam_permit %.1f + %.1f MiB." % (
@@ -463,7 +533,8 @@ def plot(r, out):
         f.write("# variant wall_median wall_min wall_max cpu_median cpu_min cpu_max\n")
         for key, label in (("module", "module"), ("floor", "floor"),
                            ("exec", "pam\\\\_exec"), ("module_bundle", "module, bundle"),
-                           ("floor_bundle", "floor, bundle")):
+                           ("floor_bundle", "floor, bundle"),
+                           ("module_system", "module, system"), ("floor_system", "floor, system")):
             if key not in r:
                 continue
             s = r[key]
