@@ -180,7 +180,9 @@ class Setup:
         shutil.copytree(SYSTEM_DIR, certs, symlinks=True)
         shutil.copyfile(fake_ca, os.path.join(certs, "okta-bench-fake-ca.pem"))
         subprocess.run(["openssl", "rehash", certs], check=True, capture_output=True)
-        probe = subprocess.run([unshare, "-m", "true"], capture_output=True, check=False)
+        probe = subprocess.run([unshare, "-m", "/bin/sh", "-c",
+                                'mount --bind "$0" %s' % SYSTEM_DIR, certs],
+                               capture_output=True, check=False)
         return certs if probe.returncode == 0 else None
 
     def in_system_store(self, commands):
