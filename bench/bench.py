@@ -533,10 +533,11 @@ def plot(r, out):
     data = os.path.join(out, "login.dat")
     with open(data, "w") as f:
         f.write("# variant wall_median wall_min wall_max cpu_median cpu_min cpu_max\n")
-        for key, label in (("module", "module"), ("floor", "floor"),
-                           ("exec", "pam\\\\_exec"), ("module_bundle", "module, bundle"),
-                           ("floor_bundle", "floor, bundle"),
-                           ("module_system", "module, system"), ("floor_system", "floor, system")):
+        for key, label in (("module", "module"), ("floor", "floor"), ("exec", "pam\\\\_exec"),
+                           ("module_bundle", "module\\nCA bundle"),
+                           ("floor_bundle", "floor\\nCA bundle"),
+                           ("module_system", "module\\nsystem store"),
+                           ("floor_system", "floor\\nsystem store")):
             if key not in r:
                 continue
             s = r[key]
