@@ -11,6 +11,7 @@
 #include "okta/secret.h"
 
 #include "okta/ascii.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -266,26 +267,64 @@ static ino_t fd_inode(int fd)
     return st.st_ino != 0 ? st.st_ino : 1;
 }
 
+/*
+ * Calls fn for every descriptor below FD_SWEEP_MAX that may be open.
+ * /proc/self/fd lists just the open ones in a few system calls; probing
+ * every number instead costs 2 x 1024 fcntl calls per request, a fifth
+ * of a login's CPU time.  Without /proc (a chroot), every number is tried.
+ */
+static void for_each_fd(void (*fn)(int fd, void *arg), void *arg)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *e;
+    char *end;
+    long fd;
+
+    if (dir == NULL) {
+        for (int n = 0; n < FD_SWEEP_MAX; n++)
+            fn(n, arg);
+        return;
+    }
+    while ((e = readdir(dir)) != NULL) {
+        fd = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0' || fd < 0 || fd >= FD_SWEEP_MAX ||
+            fd == dirfd(dir))
+            continue;
+        fn((int)fd, arg);
+    }
+    closedir(dir);
+}
+
+static void snapshot_one(int fd, void *arg)
+{
+    struct fd_snapshot *snap = arg;
+
+    snap->ino[fd] = fd_inode(fd);
+}
+
 static void fd_take_snapshot(struct fd_snapshot *snap)
 {
-    for (int fd = 0; fd < FD_SWEEP_MAX; fd++)
-        snap->ino[fd] = fd_inode(fd);
+    memset(snap, 0, sizeof(*snap));
+    for_each_fd(snapshot_one, snap);
+}
+
+static void mark_one_cloexec(int fd, void *arg)
+{
+    const struct fd_snapshot *before = arg;
+    struct stat st;
+    int flags = fcntl(fd, F_GETFD);
+
+    if (flags < 0 || (flags & FD_CLOEXEC) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return;
+    /* Same number, same socket: the application's, leave it alone. */
+    if (before->ino[fd] == (st.st_ino != 0 ? st.st_ino : 1))
+        return;
+    fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
 static void fd_mark_new_sockets_cloexec(const struct fd_snapshot *before)
 {
-    struct stat st;
-    int flags;
-
-    for (int fd = 0; fd < FD_SWEEP_MAX; fd++) {
-        flags = fcntl(fd, F_GETFD);
-        if (flags < 0 || (flags & FD_CLOEXEC) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-            continue;
-        /* Same number, same socket: the application's, leave it alone. */
-        if (before->ino[fd] == (st.st_ino != 0 ? st.st_ino : 1))
-            continue;
-        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-    }
+    for_each_fd(mark_one_cloexec, (void *)before);
 }
 
 static void free_headers_wiped(struct curl_slist *list)
@@ -355,6 +394,46 @@ static int build_url(const struct okta_client *c, const char *path, struct okta_
     return url->failed ? -1 : 0;
 }
 
+/* After curl_easy_reset: the CA bundle or directory libcurl was built to use. */
+static const char *default_ca(CURL *curl, CURLINFO what)
+{
+    char *path = NULL;
+
+    if (curl_easy_getinfo(curl, what, &path) != CURLE_OK || path == NULL || path[0] == '\0')
+        return NULL;
+    return path;
+}
+
+/*
+ * Trust anchors: exactly what ca_file and ca_path name, else the system
+ * store.  Debian's libcurl uses both a bundle (ca-certificates.crt) and a
+ * directory (/etc/ssl/certs) by default, and both cost every new
+ * connection: the bundle is parsed whole (145 certificates, the largest
+ * CPU cost of a login), and a directory stops libcurl 7.88 from keeping
+ * the parsed bundle for the handle's next connection.  The system store
+ * is therefore used through its directory alone, where OpenSSL reads only
+ * the issuer certificates a verification needs (update-ca-certificates
+ * builds the bundle and the directory from the same certificates), or
+ * through its bundle alone when libcurl has no default directory.
+ * Verification itself is never turned off (set_common_options).
+ */
+static void set_trust_anchors(CURL *curl, const struct okta_config *cfg)
+{
+    struct stat st;
+    const char *dir;
+
+    if (cfg->ca_file != NULL || cfg->ca_path != NULL) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
+        curl_easy_setopt(curl, CURLOPT_CAPATH, cfg->ca_path);
+        return;
+    }
+    dir = default_ca(curl, CURLINFO_CAPATH);
+    if (dir != NULL && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
+    else if (default_ca(curl, CURLINFO_CAINFO) != NULL)
+        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+}
+
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
     const struct okta_config *cfg = c->cfg;
@@ -368,10 +447,7 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (cfg->ca_file != NULL)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
-    if (cfg->ca_path != NULL)
-        curl_easy_setopt(curl, CURLOPT_CAPATH, cfg->ca_path);
+    set_trust_anchors(curl, cfg);
     /* An empty proxy string also stops libcurl from reading *_proxy
      * variables from the environment of whoever runs su or sudo. */
     curl_easy_setopt(curl, CURLOPT_PROXY, cfg->proxy != NULL ? cfg->proxy : "");

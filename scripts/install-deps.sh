@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, from Debian 12's packages, everything needed to build
-# pam_okta_session, run its demo and run every test.
+# pam_okta_session, run its demo, every test and the benchmark (bench/).
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
     exec sudo "$0" "$@"
@@ -11,7 +11,8 @@ packages="build-essential autoconf automake libtool pkg-config
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
   openssh-server openssh-client sudo login util-linux procps iproute2
-  valgrind clang libclang-rt-14-dev"
+  valgrind clang libclang-rt-14-dev
+  curl ca-certificates gnuplot-nox"
 # Man page lint and the Debian package (issue 7).
 packages="$packages mandoc debhelper dpkg-dev fakeroot"
 missing=""
@@ -20,7 +21,16 @@ for p in $packages; do
         missing="$missing $p"
 done
 if [ -n "$missing" ]; then
+    # The tests and the demo start their own sshd: a package installed here
+    # must not start a system daemon (openssh-server would listen on port 22).
+    policy=/usr/sbin/policy-rc.d
+    own_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && own_policy=1
+    fi
     apt-get update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing
+    apt-get install -y -qq --no-install-recommends $missing || status=$?
+    [ -z "$own_policy" ] || rm -f "$policy"
+    [ "${status:-0}" -eq 0 ] || exit "$status"
 fi

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Login benchmark: the module vs the floor (pam_permit + curl) vs a pam_exec
+# script of curl calls, plus 100 concurrent logins.  See bench/README.md.
+#   sudo bench/run.sh            # full run, writes bench/results/
+#   sudo bench/run.sh --quick    # a few runs, 10 concurrent; writes a temp dir
+# Other arguments go to bench/bench.py (--runs N, --out DIR, ...).
+set -eu
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+    exec sudo "$0" "$@"     # the module acts only for root callers
+fi
+# Build what is missing (an existing build is reused as it is).
+if [ ! -f Makefile ]; then
+    ./bootstrap >/dev/null && ./configure >/dev/null
+fi
+make -j"$(nproc)" >/dev/null
+mkdir -p bench/build
+for prog in login measure; do
+    if [ ! -x bench/build/$prog ] || [ bench/$prog.c -nt bench/build/$prog ]; then
+        ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -o bench/build/$prog bench/$prog.c -lpam
+    fi
+done
+quick=
+if [ "${1:-}" = "--quick" ]; then
+    quick=1
+    shift
+fi
+if [ -n "$quick" ]; then
+    out=$(mktemp -d /tmp/okta-bench-quick.XXXXXX)
+    set -- --runs 3 --warmup 1 --concurrent 10 --reps 1 --out "$out" \
+        --command "bench/run.sh --quick" "$@"
+else
+    set -- --out bench/results --command "bench/run.sh" "$@"
+fi
+python3 -B bench/bench.py --login-bin bench/build/login --measure-bin bench/build/measure "$@"
+if [ -n "$quick" ]; then
+    echo "bench: ok"
+fi
