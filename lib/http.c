@@ -476,6 +476,7 @@ static bool transient_curl_error(CURLcode rc)
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
+    case CURLE_SEND_FAIL_REWIND: /* a dead reused connection; see once_body */
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
@@ -524,15 +525,42 @@ static void copy_rate_info(const struct okta_response *resp, struct okta_result 
     res->rate_remaining = resp->rate_remaining;
 }
 
-/* One attempt.  Returns the CURLcode; fills resp. */
 /*
  * libcurl resends a request by itself when a reused connection turns out
  * dead before any answer arrives (Curl_retry_request), which the retry
  * rules above cannot see: the first copy may well have reached Okta.  A
- * password, passcode or session token must never be sent twice, so those
- * always go over a new connection.  With a cache of one connection, the
- * one that created the session is the one acct_mgmt and open_session reuse.
+ * password, passcode or session token must never be sent twice.  So their
+ * bodies are fed through a read callback that cannot rewind: a resend then
+ * fails (CURLE_SEND_FAIL_REWIND) instead of happening, and these requests
+ * can share the one kept connection like the others (DESIGN §6: one
+ * connection for authenticate, acct_mgmt and open_session).
  */
+struct once_body {
+    const char *data;
+    size_t len, pos;
+};
+
+static size_t once_body_read(char *dst, size_t size, size_t nitems, void *userdata)
+{
+    struct once_body *b = userdata;
+    size_t n = b->len - b->pos;
+
+    if (n > size * nitems)
+        n = size * nitems;
+    memcpy(dst, b->data + b->pos, n);
+    b->pos += n;
+    return n;
+}
+
+static int once_body_seek(void *userdata, curl_off_t offset, int origin)
+{
+    (void)userdata;
+    (void)offset;
+    (void)origin;
+    return CURL_SEEKFUNC_FAIL;
+}
+
+/* One attempt.  Returns the CURLcode; fills resp. */
 static CURLcode perform_once(struct okta_client *c, enum okta_method method, const char *url,
                              const char *body, size_t body_len, struct curl_slist *headers,
                              enum okta_retry retry, struct okta_response *resp, bool *reached,
@@ -540,6 +568,7 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
 {
     CURL *curl = c->conn->curl;
     struct capture cap = { .resp = resp };
+    struct once_body once = { .data = body, .len = body != NULL ? body_len : 0 };
     struct fd_snapshot *fds = malloc(sizeof(*fds));
     CURLcode rc;
     long status = 0, req_size = 0;
@@ -553,8 +582,6 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
     curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 1L);
-    if (retry == OKTA_RETRY_UNSENT)
-        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
     switch (method) {
     case OKTA_GET:
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -563,8 +590,14 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
         /* A body-less POST still sends Content-Length: 0 (Okta answers 411
          * without it). */
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+        if (retry == OKTA_RETRY_UNSENT && once.len > 0) {
+            curl_easy_setopt(curl, CURLOPT_READFUNCTION, once_body_read);
+            curl_easy_setopt(curl, CURLOPT_READDATA, &once);
+            curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, once_body_seek);
+        } else {
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        }
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)once.len);
         break;
     case OKTA_DELETE:
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
@@ -584,7 +617,10 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     /* Leave nothing pointing at stack or freed memory in the handle. */
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-    *reached = req_size > 0;
+    curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
+    /* A body read even once may be at Okta (the request size counts only the
+     * last of libcurl's own attempts). */
+    *reached = req_size > 0 || once.pos > 0;
     *oversized = cap.oversized;
     resp->status = rc == CURLE_OK ? status : 0;
     if (rc == CURLE_OK && !cap.body.failed) {

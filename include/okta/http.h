@@ -41,7 +41,7 @@ enum okta_method { OKTA_GET, OKTA_POST, OKTA_DELETE };
 /* When a failed request may be sent again. */
 enum okta_retry {
     OKTA_RETRY_IDEMPOTENT, /* GET, DELETE, refresh: after any transient failure */
-    OKTA_RETRY_UNSENT,     /* credentials: only if never sent, or 429; new connection */
+    OKTA_RETRY_UNSENT,     /* credentials: only if never sent, or 429; never resent by libcurl */
     OKTA_RETRY_POLL,       /* push polls: like UNSENT, but a kept connection is reused */
 };
 

@@ -74,9 +74,9 @@ class ConsoleLogin(PtyTestCase):
         self.assertRequests(FULL_LOGIN)
         reqs = self.fake.requests
         self.assertEqual(reqs[0].json["username"], login_of("e2e-alice"))
-        # One process: create, get and refresh share a connection;
+        # One process: authn, create, get and refresh share a connection;
         # close_session opens its own (DESIGN §6).
-        self.assertEqual(len({x.conn_id for x in reqs[1:4]}), 1)
+        self.assertEqual(len({x.conn_id for x in reqs[:4]}), 1)
         self.assertNotEqual(reqs[3].conn_id, reqs[4].conn_id)
         self.assertSessionEnded()
         self.assertCleanShell(p.output)
