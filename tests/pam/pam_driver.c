@@ -19,6 +19,8 @@
  *
  * Conversation: each prompt takes the next line of --answers FILE; a line
  * "!abort" or running out of answers fails the conversation (PAM_CONV_ERR).
+ * A line "!null" answers PAM_SUCCESS with a NULL answer string, "!noresp"
+ * PAM_SUCCESS with no response array at all: broken applications do both.
  * --authtok-file FILE: Linux-PAM lets only modules set PAM_AUTHTOK, so the
  * driver exports the token as PAM_AUTHTOK in its environment for
  * pam_wrapper's pam_set_items.so, which the harness stacks first.
@@ -173,6 +175,16 @@ static int conversation(int num_msg, const struct pam_message **msg,
                 answer = ans->lines[ans->next];
             if (ans->next < ans->count)
                 ans->next++;
+            if (answer != NULL && strcmp(answer, "!null") == 0) {
+                emit_prompt(m->msg_style, m->msg, false);
+                break; /* out[i].resp stays NULL */
+            }
+            if (answer != NULL && strcmp(answer, "!noresp") == 0) {
+                emit_prompt(m->msg_style, m->msg, false);
+                free_responses(out, num_msg);
+                *resp = NULL;
+                return PAM_SUCCESS;
+            }
             emit_prompt(m->msg_style, m->msg, answer != NULL);
             if (answer == NULL) {
                 free_responses(out, num_msg);
