@@ -84,15 +84,6 @@ void okta_client_init(struct okta_client *c, struct okta_conn *conn, const struc
     c->budget_ms = cfg->timeout * 1000;
 }
 
-void okta_response_free(struct okta_response *r)
-{
-    if (r->body != NULL) {
-        okta_wipe(r->body, r->len);
-        free(r->body);
-    }
-    memset(r, 0, sizeof(*r));
-}
-
 long okta_monotonic_ms(void)
 {
     struct timespec ts;
@@ -616,28 +607,4 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
     }
     okta_buf_free(&url);
     return st;
-}
-
-static const char *const error_secret_keys[] = { "errorSummary", NULL };
-
-void okta_http_read_error(const struct okta_response *resp, struct okta_result *res)
-{
-    json_object *obj;
-    const char *code, *id;
-
-    res->error_code[0] = '\0';
-    res->error_id[0] = '\0';
-    if (resp->body == NULL || resp->len == 0)
-        return;
-    obj = okta_json_parse_object(resp->body, resp->len);
-    if (obj == NULL)
-        return;
-    code = okta_json_get_string(obj, "errorCode");
-    id = okta_json_get_string(obj, "errorId");
-    if (code != NULL)
-        okta_escape_for_log(res->error_code, sizeof(res->error_code), code, strlen(code));
-    if (id != NULL)
-        okta_escape_for_log(res->error_id, sizeof(res->error_id), id, strlen(id));
-    /* errorSummary can echo a session id ("Not found: ... <id> (Session)"). */
-    okta_json_put_wiped(obj, error_secret_keys);
 }
