@@ -403,10 +403,12 @@ static void emit_call(const char *step, int rc, long ms, const struct fdset *bef
     fflush(stdout);
 }
 
-static void emit_env(pam_handle_t *pamh)
+/* EVENT "env" for the env step; "pam_env_after" after every PAM call, so
+ * the harness can search the login environment for secrets each run. */
+static void emit_env(pam_handle_t *pamh, const char *event)
 {
     char **env = pam_getenvlist(pamh);
-    printf("{\"event\":\"env\",\"pid\":%ld,\"vars\":{", (long)getpid());
+    printf("{\"event\":\"%s\",\"pid\":%ld,\"vars\":{", event, (long)getpid());
     bool first = true;
     for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
         char *eq = strchr(env[i], '=');
@@ -472,6 +474,7 @@ static bool run_pam_call(struct driver *drv, const char *step)
     drv->last_rc = rc;
     emit_call(step, rc, elapsed, &before, &after, pam_getenv(drv->pamh, SESSION_VAR) != NULL,
               getenv(SESSION_VAR) != NULL);
+    emit_env(drv->pamh, "pam_env_after");
     fdset_free(&before);
     fdset_free(&after);
     return true;
@@ -655,7 +658,7 @@ static int run_one(struct driver *drv, const char *step)
         return 0;
     }
     if (strcmp(step, "env") == 0) {
-        emit_env(drv->pamh);
+        emit_env(drv->pamh, "env");
         return 0;
     }
     if (!run_pam_call(drv, step)) {
