@@ -13,6 +13,7 @@
 #include "okta/ascii.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +35,64 @@ struct okta_conn {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
+/*
+ * libcurl copies each request, headers and body (a password, a session
+ * token, the API token), into buffers of its own and frees them as they
+ * are: a core dump or a swapped page would show them.  Its allocations go
+ * through these, which wipe every block before freeing it (DESIGN §8).
+ * If the process initialised libcurl before us, its own functions stay.
+ */
+static void wiping_free(void *p)
+{
+    if (p != NULL) {
+        okta_wipe(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+static void *wiping_realloc(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (p == NULL)
+        return malloc(n);
+    if (n == 0) {
+        wiping_free(p);
+        return NULL;
+    }
+    /* realloc could move the block and leave the old one unwiped. */
+    old = malloc_usable_size(p);
+    q = malloc(n);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    wiping_free(p);
+    return q;
+}
+
+static void *plain_malloc(size_t n)
+{
+    return malloc(n);
+}
+
+static char *plain_strdup(const char *s)
+{
+    return strdup(s);
+}
+
+static void *plain_calloc(size_t n, size_t size)
+{
+    return calloc(n, size);
+}
+
 static void curl_init_once(void)
 {
     /* libcurl opens SSLKEYLOGFILE at global init and appends every TLS
      * secret to it; whoever runs su or sudo controls that variable. */
     unsetenv("SSLKEYLOGFILE");
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, plain_malloc, wiping_free,
+                                            wiping_realloc, plain_strdup, plain_calloc);
 }
 
 struct okta_conn *okta_conn_new(void)
