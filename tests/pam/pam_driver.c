@@ -191,6 +191,8 @@ static int conversation(int num_msg, const struct pam_message **msg,
                 return PAM_CONV_ERR;
             }
             out[i].resp = strdup(answer);
+            /* The module owns the answer now: the driver keeps no copy. */
+            explicit_bzero(ans->lines[ans->next - 1], strlen(answer));
             if (out[i].resp == NULL) {
                 free_responses(out, num_msg);
                 return PAM_BUF_ERR;
@@ -223,6 +225,9 @@ static char *read_file(const char *path, size_t *len_out)
         fprintf(stderr, "pam_driver: %s: %s\n", path, strerror(errno));
         exit(3);
     }
+    /* Unbuffered: no stdio copy of an answer is left in freed memory, where
+     * the core-dump test would take it for the module's. */
+    setvbuf(f, NULL, _IONBF, 0);
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
