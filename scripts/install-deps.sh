@@ -10,7 +10,8 @@ packages="build-essential autoconf automake libtool pkg-config
   libpam0g-dev libcurl4-openssl-dev libjson-c-dev
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
-  openssh-server openssh-client valgrind clang libclang-rt-14-dev"
+  openssh-server openssh-client valgrind clang libclang-rt-14-dev
+  cppcheck gdb"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
