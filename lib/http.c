@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +36,64 @@ struct okta_conn {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
+/*
+ * libcurl copies each request, headers and body (a password, a session
+ * token, the API token), into buffers of its own and frees them as they
+ * are: a core dump or a swapped page would show them.  Its allocations go
+ * through these, which wipe every block before freeing it (DESIGN §8).
+ * If the process initialised libcurl before us, its own functions stay.
+ */
+static void wiping_free(void *p)
+{
+    if (p != NULL) {
+        okta_wipe(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+static void *wiping_realloc(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (p == NULL)
+        return malloc(n);
+    if (n == 0) {
+        wiping_free(p);
+        return NULL;
+    }
+    /* realloc could move the block and leave the old one unwiped. */
+    old = malloc_usable_size(p);
+    q = malloc(n);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    wiping_free(p);
+    return q;
+}
+
+static void *plain_malloc(size_t n)
+{
+    return malloc(n);
+}
+
+static char *plain_strdup(const char *s)
+{
+    return strdup(s);
+}
+
+static void *plain_calloc(size_t n, size_t size)
+{
+    return calloc(n, size);
+}
+
 static void curl_init_once(void)
 {
     /* libcurl opens SSLKEYLOGFILE at global init and appends every TLS
      * secret to it; whoever runs su or sudo controls that variable. */
     unsetenv("SSLKEYLOGFILE");
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, plain_malloc, wiping_free,
+                                            wiping_realloc, plain_strdup, plain_calloc);
 }
 
 struct okta_conn *okta_conn_new(void)
@@ -83,15 +136,6 @@ void okta_client_init(struct okta_client *c, struct okta_conn *conn, const struc
     c->conn = conn;
     c->cfg = cfg;
     c->budget_ms = cfg->timeout * 1000;
-}
-
-void okta_response_free(struct okta_response *r)
-{
-    if (r->body != NULL) {
-        okta_wipe(r->body, r->len);
-        free(r->body);
-    }
-    memset(r, 0, sizeof(*r));
 }
 
 long okta_monotonic_ms(void)
@@ -728,28 +772,4 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
     }
     okta_buf_free(&url);
     return st;
-}
-
-static const char *const error_secret_keys[] = { "errorSummary", NULL };
-
-void okta_http_read_error(const struct okta_response *resp, struct okta_result *res)
-{
-    json_object *obj;
-    const char *code, *id;
-
-    res->error_code[0] = '\0';
-    res->error_id[0] = '\0';
-    if (resp->body == NULL || resp->len == 0)
-        return;
-    obj = okta_json_parse_object(resp->body, resp->len);
-    if (obj == NULL)
-        return;
-    code = okta_json_get_string(obj, "errorCode");
-    id = okta_json_get_string(obj, "errorId");
-    if (code != NULL)
-        okta_escape_for_log(res->error_code, sizeof(res->error_code), code, strlen(code));
-    if (id != NULL)
-        okta_escape_for_log(res->error_id, sizeof(res->error_id), id, strlen(id));
-    /* errorSummary can echo a session id ("Not found: ... <id> (Session)"). */
-    okta_json_put_wiped(obj, error_secret_keys);
 }

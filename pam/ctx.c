@@ -130,9 +130,12 @@ bool okta_ctx_gate_user(struct okta_pam_ctx *ctx, int *pam_rc)
     }
     ctx->login = okta_format_login(ctx->cfg.login_format, ctx->user);
     if (ctx->login == NULL) {
-        okta_result_set(&res, OKTA_ERR_CONFIG, "login_format gives no valid login");
-        okta_log_outcome(ctx, LOG_ERR, "config_error", &res);
-        *pam_rc = PAM_SERVICE_ERR;
+        /* login_format was validated with the config: what fails here is
+         * this user's name, too long for any Okta login. Not the admin's
+         * configuration, and never worth a request. */
+        okta_result_set(&res, OKTA_ERR_DENIED, "mapped login too long");
+        okta_log_outcome(ctx, LOG_NOTICE, "user_unknown", &res);
+        *pam_rc = PAM_USER_UNKNOWN;
         return false;
     }
     return true;

@@ -585,6 +585,7 @@ class PamTestCase(unittest.TestCase):
         # Every run of every test: no secret of this test reached syslog,
         # the user's screen or stderr, and every log line is escaped.
         self.assertNoSecretsLogged(run)
+        self.assertNoSecretsElsewhere(run)
         self.assertLogClean(run)
         return run
 
@@ -722,6 +723,41 @@ class PamTestCase(unittest.TestCase):
             for text in shown:
                 self.assertNotIn(secret, text, "a secret (%s…) leaked into %r"
                                  % (secret[:4], text))
+
+    # Variables that carry a session id by design (DESIGN §3 export_env, §5).
+    SESSION_ID_VARS = (SESSION_VAR, "OKTA_SESSION_ID")
+
+    def assertNoSecretsElsewhere(self, run):
+        """No secret of this test is in the login (PAM) environment after any
+        call, nor in a header other than Authorization of any request the
+        fake saw, nor in a request path except a session id where the
+        Session API puts it."""
+        sids = set(self.fake.sessions()) | set(self.session_ids(run))
+        for e in run.events:
+            if e.get("event") in ("env", "pam_env_after"):
+                for k, v in e.get("vars", {}).items():
+                    sids.update([v] if k in self.SESSION_ID_VARS else [])
+        secrets = sorted(s for s in self.secrets if s and len(s) >= 6)
+        not_sids = [s for s in secrets if s not in sids]
+        for e in run.events:
+            if e.get("event") not in ("env", "pam_env_after"):
+                continue
+            for name, value in e.get("vars", {}).items():
+                for secret in (not_sids if name in self.SESSION_ID_VARS else secrets):
+                    self.assertNotIn(secret, name + "=" + value,
+                                     "a secret (%s…) is in the login environment"
+                                     % secret[:4])
+        for r in run.requests:
+            for name, value in r.headers.raw:
+                if name.lower() == "authorization":
+                    continue
+                for secret in secrets:
+                    self.assertNotIn(secret, "%s: %s" % (name, value),
+                                     "a secret (%s…) was sent in header %s"
+                                     % (secret[:4], name))
+            for secret in not_sids:
+                self.assertNotIn(secret, r.raw_path, "a secret (%s…) was sent in the URL"
+                                 % secret[:4])
 
     def assertLogClean(self, run):
         """Every module log line is one line of printable ASCII (escaped)."""

@@ -19,6 +19,8 @@
  *
  * Conversation: each prompt takes the next line of --answers FILE; a line
  * "!abort" or running out of answers fails the conversation (PAM_CONV_ERR).
+ * A line "!null" answers PAM_SUCCESS with a NULL answer string, "!noresp"
+ * PAM_SUCCESS with no response array at all: broken applications do both.
  * --authtok-file FILE: Linux-PAM lets only modules set PAM_AUTHTOK, so the
  * driver exports the token as PAM_AUTHTOK in its environment for
  * pam_wrapper's pam_set_items.so, which the harness stacks first.
@@ -173,12 +175,24 @@ static int conversation(int num_msg, const struct pam_message **msg,
                 answer = ans->lines[ans->next];
             if (ans->next < ans->count)
                 ans->next++;
+            if (answer != NULL && strcmp(answer, "!null") == 0) {
+                emit_prompt(m->msg_style, m->msg, false);
+                break; /* out[i].resp stays NULL */
+            }
+            if (answer != NULL && strcmp(answer, "!noresp") == 0) {
+                emit_prompt(m->msg_style, m->msg, false);
+                free_responses(out, num_msg);
+                *resp = NULL;
+                return PAM_SUCCESS;
+            }
             emit_prompt(m->msg_style, m->msg, answer != NULL);
             if (answer == NULL) {
                 free_responses(out, num_msg);
                 return PAM_CONV_ERR;
             }
             out[i].resp = strdup(answer);
+            /* The module owns the answer now: the driver keeps no copy. */
+            explicit_bzero(ans->lines[ans->next - 1], strlen(answer));
             if (out[i].resp == NULL) {
                 free_responses(out, num_msg);
                 return PAM_BUF_ERR;
@@ -211,6 +225,9 @@ static char *read_file(const char *path, size_t *len_out)
         fprintf(stderr, "pam_driver: %s: %s\n", path, strerror(errno));
         exit(3);
     }
+    /* Unbuffered: no stdio copy of an answer is left in freed memory, where
+     * the core-dump test would take it for the module's. */
+    setvbuf(f, NULL, _IONBF, 0);
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
@@ -391,10 +408,12 @@ static void emit_call(const char *step, int rc, long ms, const struct fdset *bef
     fflush(stdout);
 }
 
-static void emit_env(pam_handle_t *pamh)
+/* EVENT "env" for the env step; "pam_env_after" after every PAM call, so
+ * the harness can search the login environment for secrets each run. */
+static void emit_env(pam_handle_t *pamh, const char *event)
 {
     char **env = pam_getenvlist(pamh);
-    printf("{\"event\":\"env\",\"pid\":%ld,\"vars\":{", (long)getpid());
+    printf("{\"event\":\"%s\",\"pid\":%ld,\"vars\":{", event, (long)getpid());
     bool first = true;
     for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
         char *eq = strchr(env[i], '=');
@@ -460,6 +479,7 @@ static bool run_pam_call(struct driver *drv, const char *step)
     drv->last_rc = rc;
     emit_call(step, rc, elapsed, &before, &after, pam_getenv(drv->pamh, SESSION_VAR) != NULL,
               getenv(SESSION_VAR) != NULL);
+    emit_env(drv->pamh, "pam_env_after");
     fdset_free(&before);
     fdset_free(&after);
     return true;
@@ -643,7 +663,7 @@ static int run_one(struct driver *drv, const char *step)
         return 0;
     }
     if (strcmp(step, "env") == 0) {
-        emit_env(drv->pamh);
+        emit_env(drv->pamh, "env");
         return 0;
     }
     if (!run_pam_call(drv, step)) {
