@@ -340,6 +340,28 @@ class PublicKey(KeyTestCase):
                             self.system.log())
 
 
+class SameShellEitherWay(KeyTestCase):
+    """Every descriptor kind, not only sockets to Okta: the shell of an Okta
+    login holds exactly what the shell of a public-key login (where the module
+    does nothing) holds."""
+    sshd_lines = ("AuthenticationMethods publickey keyboard-interactive",)
+
+    @staticmethod
+    def kinds(result):
+        _env, fds = parse_probe(result.stdout)
+        return sorted((fd, re.sub(r"\[\d+\]$", "", target)) for fd, target in fds.items())
+
+    def test_okta_login_leaves_no_extra_descriptor(self):
+        key = self.authorize_key("e2e-alice")
+        by_key = self.ssh("e2e-alice", SHELL_PROBE, methods="publickey", identity=key)
+        self.assertEqual(by_key.returncode, 0, by_key)
+        by_okta = self.ssh("e2e-alice", SHELL_PROBE, answers=[okta_pw("e2e-alice")])
+        self.assertEqual(by_okta.returncode, 0, by_okta)
+        self.assertRequests(FULL_LOGIN)
+        self.assertTrue(self.kinds(by_key))
+        self.assertEqual(self.kinds(by_okta), self.kinds(by_key))
+
+
 class KeyAndOkta(KeyTestCase):
     """The guide's "AuthenticationMethods publickey,keyboard-interactive": a key
     and then Okta."""
