@@ -16,9 +16,11 @@ SUITES = ["fake_okta", "pam", "cli"]   # tests/e2e has its own runner (run.sh)
 
 def main(argv):
     dirs = argv[1:] or [os.path.join(HERE, s) for s in SUITES]
-    loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     for d in dirs:
+        # A loader per path: one remembers its first top-level directory and
+        # refuses a second one (tests/pam and tests/cli in one run).
+        loader = unittest.TestLoader()
         if os.path.isfile(d):
             suite.addTests(loader.discover(os.path.dirname(os.path.abspath(d)),
                                            pattern=os.path.basename(d)))
