@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Seconds between push polls: the module's figure (pam/auth.c). */
-#define CLI_PUSH_POLL_INTERVAL_MS 2000
 #define CLI_TOKEN_MAX 512
 
 static int ui_prompt(void *data, bool echo, const char *text, char **answer)
@@ -75,7 +73,7 @@ static enum okta_status token_from_authn(struct cli *cli, const char *login, cha
     struct okta_authn_options opts = { .factors = cli->cfg.factors,
                                        .n_factors = cli->cfg.n_factors,
                                        .push_timeout = cli->cfg.push_timeout,
-                                       .poll_interval_ms = CLI_PUSH_POLL_INTERVAL_MS };
+                                       .poll_interval_ms = OKTA_PUSH_POLL_INTERVAL_MS };
     struct okta_authn_outcome outcome;
     char *password = NULL;
     enum okta_status st;

@@ -83,10 +83,6 @@ static void ui_error(void *data, const char *text)
     okta_conv_message(data, PAM_ERROR_MSG, text);
 }
 
-/* Seconds between polls of a push: Okta gives no figure; its SDK polls
- * every 0.5 s, CLIs that polled that fast hit the rate limit (REFERENCE
- * §8.6), and the whole fleet shares the org's verify bucket. */
-#define PUSH_POLL_INTERVAL_MS 2000
 
 static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, char **token,
                                    char *user_message, size_t msglen, struct okta_result *res)
@@ -97,7 +93,7 @@ static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, cha
     struct okta_authn_options opts = { .factors = ctx->cfg.factors,
                                        .n_factors = ctx->cfg.n_factors,
                                        .push_timeout = ctx->cfg.push_timeout,
-                                       .poll_interval_ms = PUSH_POLL_INTERVAL_MS };
+                                       .poll_interval_ms = OKTA_PUSH_POLL_INTERVAL_MS };
     enum okta_status st;
 
     if (password[0] == '\0')

@@ -35,6 +35,12 @@ struct okta_authn_outcome {
 
 void okta_authn_outcome_free(struct okta_authn_outcome *o);
 
+/* Milliseconds between polls of a push, for the module and okta-session
+ * alike: Okta gives no figure; its SDK polls every 0.5 s, CLIs that polled
+ * that fast hit the rate limit (REFERENCE §8.6), and the whole fleet shares
+ * the org's verify bucket. */
+#define OKTA_PUSH_POLL_INTERVAL_MS 2000
+
 /* What the MFA steps need from the configuration. */
 struct okta_authn_options {
     const enum okta_factor *factors; /* allowed, in order of preference */
