@@ -32,6 +32,7 @@ enum opt_type {
     T_FAILMODE,
     T_FACTORS,
     T_CONFIG,   /* config=PATH: arguments only, handled before the file */
+    T_AGENT,
 };
 
 struct opt_def {
@@ -72,6 +73,8 @@ static const struct opt_def options[] = {
     OPT(export_env, T_BOOL),
     OPT(forward_client_ip, T_BOOL),
     OPT(debug, T_BOOL),
+    OPT(agent, T_AGENT),
+    OPT(agent_socket, T_PATH),
 };
 
 static const char *const factor_names[] = {
@@ -120,6 +123,8 @@ void okta_config_init(struct okta_config *cfg)
     cfg->login_format = strdup("%u");
     cfg->password_prompt = strdup("Password: ");
     cfg->token_prompt = strdup("Okta session token: ");
+    cfg->agent = OKTA_AGENT_AUTO;
+    cfg->agent_socket = strdup(OKTA_DEFAULT_AGENT_SOCKET);
 }
 
 void okta_config_free(struct okta_config *cfg)
@@ -127,6 +132,7 @@ void okta_config_free(struct okta_config *cfg)
     char **strings[] = {
         &cfg->config_path, &cfg->org_url, &cfg->api_token_file, &cfg->login_format,
         &cfg->password_prompt, &cfg->token_prompt, &cfg->ca_file, &cfg->ca_path, &cfg->proxy,
+        &cfg->agent_socket,
     };
 
     okta_secret_clear(&cfg->api_token);
@@ -432,6 +438,16 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         return 0;
     case T_FACTORS:
         return parse_factors(cfg, value, err, errlen);
+    case T_AGENT:
+        if (strcmp(value, "auto") == 0)
+            cfg->agent = OKTA_AGENT_AUTO;
+        else if (strcmp(value, "no") == 0)
+            cfg->agent = OKTA_AGENT_NO;
+        else if (strcmp(value, "required") == 0)
+            cfg->agent = OKTA_AGENT_REQUIRED;
+        else
+            return fail(err, errlen, "agent: '%.32s' is not auto, no or required", value);
+        return 0;
     }
     return fail(err, errlen, "%s: internal error", key);
 }
@@ -679,16 +695,24 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
         if (okta_config_apply(cfg, key, value, OKTA_SRC_ARGUMENT, inner, sizeof(inner)) != 0)
             return fail(err, errlen, "module argument: %s", inner);
     }
-    if (cfg->login_format == NULL || cfg->password_prompt == NULL || cfg->token_prompt == NULL)
+    if (cfg->login_format == NULL || cfg->password_prompt == NULL || cfg->token_prompt == NULL ||
+        cfg->agent_socket == NULL)
         return fail(err, errlen, "out of memory");
     if (cfg->org_url == NULL)
         return fail(err, errlen, "org_url: required");
+    if (strlen(cfg->agent_socket) >= OKTA_AGENT_SOCKET_MAX)
+        return fail(err, errlen, "agent_socket: longer than %d bytes", OKTA_AGENT_SOCKET_MAX - 1);
     if (cfg->api_token != NULL && cfg->api_token_file != NULL)
         return fail(err, errlen, "api_token: set both api_token and api_token_file; use one");
-    if (cfg->api_token_file != NULL && load_token_file(cfg, err, errlen) != 0)
+    if (cfg->agent == OKTA_AGENT_REQUIRED && !cfg->token_always_needed) {
+        /* Every request goes through okta-sessiond, which adds the token:
+         * the file named here may be readable by the daemon alone. */
+        okta_secret_clear(&cfg->api_token);
+    } else if (cfg->api_token_file != NULL && load_token_file(cfg, err, errlen) != 0) {
         return -1;
-    if (cfg->api_token == NULL)
+    } else if (cfg->api_token == NULL) {
         return fail(err, errlen, "api_token: one of api_token or api_token_file is required");
+    }
     if (cfg->connect_timeout > cfg->timeout)
         return fail(err, errlen, "connect_timeout: %ld is larger than timeout %ld",
                     cfg->connect_timeout, cfg->timeout);

@@ -698,10 +698,10 @@ static struct curl_slist *add_retry_headers(struct curl_slist *list, const char 
     return next != NULL ? next : list;
 }
 
-enum okta_status okta_http_request(struct okta_client *c, enum okta_method method,
-                                   const char *path, const char *body, size_t body_len,
-                                   enum okta_retry retry, struct okta_response *resp,
-                                   struct okta_result *res)
+enum okta_status okta_direct_request(struct okta_client *c, enum okta_method method,
+                                     const char *path, const char *body, size_t body_len,
+                                     enum okta_retry retry, struct okta_response *resp,
+                                     struct okta_result *res)
 {
     struct okta_buf url = { 0 };
     enum okta_status st = OKTA_OK;

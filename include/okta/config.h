@@ -18,6 +18,10 @@
 
 enum okta_token_source { OKTA_TOKEN_AUTHN, OKTA_TOKEN_PROMPT };
 enum okta_failmode { OKTA_FAIL_SECURE, OKTA_FAIL_SAFE };
+/* How requests reach Okta: through okta-sessiond's socket or directly. */
+enum okta_agent_mode { OKTA_AGENT_AUTO, OKTA_AGENT_NO, OKTA_AGENT_REQUIRED };
+#define OKTA_DEFAULT_AGENT_SOCKET "/run/pam_okta_session/agent.sock"
+#define OKTA_AGENT_SOCKET_MAX 108 /* sizeof(sun_path) */
 enum okta_factor { OKTA_FACTOR_PUSH, OKTA_FACTOR_TOTP, OKTA_FACTOR_SMS, OKTA_FACTOR_CALL };
 
 struct okta_config {
@@ -49,6 +53,11 @@ struct okta_config {
     bool export_env;
     bool forward_client_ip;
     bool debug;
+    enum okta_agent_mode agent;
+    char *agent_socket;
+    /* Set by okta-sessiond before loading: it always needs the API token,
+     * while the module with agent=required never reads it. */
+    bool token_always_needed;
 };
 
 /* Source of a setting: the file may hold secrets, arguments may not. */

@@ -60,7 +60,8 @@ struct okta_response {
 void okta_response_free(struct okta_response *r);
 
 /*
- * Sends method path (relative to org_url, or an absolute URL that must lie
+ * Sends method path through okta-sessiond or directly (cfg->agent; see
+ * okta/agent.h), relative to org_url, or an absolute URL that must lie
  * under org_url) with an optional JSON body.  A body-less POST sends
  * Content-Length: 0.  On transport failure, 5xx or 429 after the retries
  * allowed, returns OKTA_ERR_UNREACHABLE; TLS failures and redirects give
@@ -70,6 +71,13 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
                                    const char *path, const char *body, size_t body_len,
                                    enum okta_retry retry, struct okta_response *resp,
                                    struct okta_result *res);
+
+/* The same, always straight to Okta over libcurl (no agent): what
+ * okta_http_request falls back to, and what okta-sessiond sends with. */
+enum okta_status okta_direct_request(struct okta_client *c, enum okta_method method,
+                                     const char *path, const char *body, size_t body_len,
+                                     enum okta_retry retry, struct okta_response *resp,
+                                     struct okta_result *res);
 
 /* Reads Okta's error object from a response into res: errorCode and
  * errorId.  errorSummary is not kept: it may echo input such as a session
