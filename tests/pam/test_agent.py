@@ -1,0 +1,341 @@
+"""Requests through okta-sessiond's agent (DESIGN §11).
+
+A login through the agent reaches Okta on the daemon's one warm connection,
+with the daemon's Authorization header; agent=auto without a daemon is
+today's direct behaviour; agent=required without one is Okta unreachable;
+a daemon that hangs or dies mid-request costs at most `timeout` and never
+replays a credential; only root may use the socket. The §7 rows the
+transport can change are the existing suites run through the agent
+(classes Agent* at the end).
+"""
+
+import os
+import signal
+import socket
+import struct
+import threading
+import time
+import unittest
+
+import test_hostile
+import test_service_errors
+import test_session_calls
+import test_unreachable
+from agent import AgentDaemon, ThroughAgent, wait_for
+from harness import PASSWORD_PROMPT, PamTestCase, REFRESH_PATH, SESSION_PATH
+
+FULL = "authenticate acct_mgmt open_session close_session"
+FULL_RCS = [("authenticate", "PAM_SUCCESS"), ("acct_mgmt", "PAM_SUCCESS"),
+            ("open_session", "PAM_SUCCESS"), ("close_session", "PAM_SUCCESS")]
+LOGIN_REQUESTS = [("POST", "/api/v1/authn", 200), ("POST", "/api/v1/sessions", 200),
+                  ("GET", SESSION_PATH, 200), ("POST", REFRESH_PATH, 200),
+                  ("DELETE", SESSION_PATH, 204)]
+
+
+class AgentPaths(PamTestCase):
+    """The agent's own behaviour, with the daemon started by each test."""
+
+    def setUp(self):
+        super().setUp()
+        self.agent_dir = os.path.join(self.dir, "agent")
+        os.mkdir(self.agent_dir, 0o700)
+        self.agent_socket = os.path.join(self.agent_dir, "agent.sock")
+        self.daemon = None
+        self.daemon_config = os.path.join(self.dir, "sessiond.conf")
+
+    def tearDown(self):
+        if self.daemon is not None:
+            self.daemon.signal(signal.SIGKILL)
+            self.daemon.stop()
+        super().tearDown()
+
+    def start_daemon(self, **conf):
+        """The daemon reads a configuration of its own (with the API token)."""
+        config = dict(self.config, agent_socket=self.agent_socket, **conf)
+        self.write_private(self.daemon_config, self.config_text(config))
+        log = os.path.join(self.dir, "agent-syslog")
+        self.daemon = AgentDaemon(self.daemon_config, log).start()
+        return self.daemon
+
+    def stop_daemon(self):
+        rc, err = self.daemon.stop()
+        self.assertEqual((rc, err), (0, ""))
+        self.daemon = None
+
+    def module_conf(self, mode, **extra):
+        return dict({"agent": mode, "agent_socket": self.agent_socket}, **extra)
+
+    # ---- success -------------------------------------------------------------
+
+    def test_login_through_the_agent_uses_one_connection(self):
+        self.start_daemon()
+        r = self.run(FULL, answers=self.credentials(), conf=self.module_conf("required"))
+        self.assertCalls(r, FULL_RCS)
+        self.assertRequests(r, LOGIN_REQUESTS)
+        # Direct, close_session opens a connection of its own (DESIGN §6);
+        # through the agent all five requests share the daemon's.
+        self.assertOneConnection(r.requests)
+        self.assertAllHeaders(r)
+        for step in ("open_session", "close_session"):
+            self.assertNoNewFds(r, step)
+        self.stop_daemon()
+
+    def test_logins_in_turn_share_the_warm_connection(self):
+        self.start_daemon()
+        first = self.run(FULL, answers=self.credentials(), conf=self.module_conf("auto"))
+        second = self.run(FULL, answers=self.credentials(), conf=self.module_conf("auto"))
+        self.assertCalls(second, FULL_RCS)
+        self.assertOneConnection(first.requests + second.requests)
+        self.stop_daemon()
+
+    def test_required_needs_no_api_token_in_the_module(self):
+        self.start_daemon()
+        conf = self.module_conf("required", api_token_file=os.path.join(self.dir, "absent"))
+        r = self.run(FULL, answers=self.credentials(), conf=conf)
+        self.assertCalls(r, FULL_RCS)
+        self.assertAllHeaders(r)  # the daemon's token is on every request
+        self.stop_daemon()
+
+    def test_answer_and_request_id_come_back_through_the_agent(self):
+        self.start_daemon()
+        error = {"errorCode": "E0000004", "errorSummary": "Authentication failed",
+                 "errorLink": "E0000004", "errorId": "oaeAgentTest0123456789", "errorCauses": []}
+        self.fake.inject("POST", "/api/v1/authn", status=401, body=error,
+                         headers=[("X-Okta-Request-Id", "agent-test-request-id-0001")])
+        r = self.run("authenticate", answers=self.credentials(),
+                     conf=self.module_conf("required"))
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertRequests(r, [("POST", "/api/v1/authn", 401)])
+        self.assertLogged(r, code="E0000004", request_id="agent-test-request-id-0001")
+        self.stop_daemon()
+
+    # ---- no daemon -----------------------------------------------------------
+
+    def test_auto_without_a_daemon_talks_to_okta_directly(self):
+        r = self.run(FULL, answers=self.credentials(), conf=self.module_conf("auto"))
+        self.assertCalls(r, FULL_RCS)
+        self.assertRequests(r, LOGIN_REQUESTS)
+        # Today's connections: one for authenticate..open_session, one to close.
+        self.assertEqual(len({x.conn_id for x in r.requests}), 2, r.describe())
+
+    def test_auto_with_a_stale_socket_talks_to_okta_directly(self):
+        self.start_daemon()
+        self.daemon.signal(signal.SIGKILL)  # leaves the socket file behind
+        self.daemon.stop()
+        self.daemon = None
+        self.assertTrue(os.path.exists(self.agent_socket))
+        r = self.run(FULL, answers=self.credentials(), conf=self.module_conf("auto"))
+        self.assertCalls(r, FULL_RCS)
+
+    def test_required_without_a_daemon_is_unreachable(self):
+        for mode, rc in (("secure", "PAM_AUTHINFO_UNAVAIL"), ("safe", "PAM_IGNORE")):
+            with self.subTest(failmode=mode):
+                r = self.run(FULL, answers=self.credentials(),
+                             conf=self.module_conf("required", failmode=mode))
+                self.assertRc(r, "authenticate", rc)
+                self.assertNoRequests(r)
+                self.assertTrue(self.find_log(r, text="okta-sessiond is not answering"),
+                                r.describe())
+
+    def test_required_with_the_daemon_stopped_after_authenticate(self):
+        self.start_daemon()
+
+        def stop():
+            self.stop_daemon()
+
+        r = self.run("authenticate pause acct_mgmt open_session close_session",
+                     answers=self.credentials(), conf=self.module_conf("required"),
+                     pauses=[stop])
+        self.assertCalls(r, [("authenticate", "PAM_SUCCESS"),
+                             ("acct_mgmt", "PAM_AUTHINFO_UNAVAIL"),
+                             ("open_session", "PAM_SESSION_ERR"),
+                             ("close_session", "PAM_SESSION_ERR")])
+        self.assertRequests(r, [("POST", "/api/v1/authn", 200),
+                                ("POST", "/api/v1/sessions", 200)])
+
+    def test_auto_with_the_daemon_stopped_after_authenticate_goes_direct(self):
+        self.start_daemon()
+        r = self.run("authenticate pause " + " ".join(FULL.split()[1:]),
+                     answers=self.credentials(), conf=self.module_conf("auto"),
+                     pauses=[self.stop_daemon])
+        self.assertCalls(r, FULL_RCS)
+        self.assertRequests(r, LOGIN_REQUESTS)
+
+    # ---- a daemon that hangs or dies -----------------------------------------
+
+    def test_hung_daemon_costs_at_most_timeout_and_sends_nothing(self):
+        for mode in ("auto", "required"):
+            with self.subTest(agent=mode):
+                self.start_daemon()
+                self.daemon.signal(signal.SIGSTOP)
+                conf = self.module_conf(mode, timeout="2", connect_timeout="1")
+                r = self.run("authenticate", answers=self.credentials(), conf=conf)
+                self.assertRc(r, "authenticate", "PAM_AUTHINFO_UNAVAIL")
+                # The request may sit in the daemon's queue: it is not sent
+                # again directly, even with auto.
+                self.assertNoRequests(r)
+                self.assertLess(r.call("authenticate")["ms"], 2600)
+                self.assertGreaterEqual(r.call("authenticate")["ms"], 1900)
+                self.daemon.signal(signal.SIGCONT)
+                self.daemon.signal(signal.SIGKILL)
+                self.daemon.stop()
+                self.daemon = None
+
+    def test_daemon_dying_mid_request_replays_no_credential(self):
+        for mode in ("auto", "required"):
+            for path in ("/api/v1/authn", "/api/v1/sessions"):
+                with self.subTest(agent=mode, request=path):
+                    self.fake.clear_faults()
+                    self.fake.clear_requests()
+                    self.start_daemon()
+                    self.fake.inject("POST", path, delay=1.5)
+                    daemon = self.daemon
+
+                    def kill_when_sent():
+                        if wait_for(lambda: any(q.path == path for q in self.fake.requests
+                                                if q.method == "POST")):
+                            daemon.signal(signal.SIGKILL)
+
+                    killer = threading.Thread(target=kill_when_sent)
+                    killer.start()
+                    r = self.run("authenticate", answers=self.credentials(),
+                                 conf=self.module_conf(mode, timeout="5"))
+                    killer.join()
+                    self.assertRc(r, "authenticate", "PAM_AUTHINFO_UNAVAIL")
+                    sent = [q for q in r.requests
+                            if q.method == "POST" and q.path == path]
+                    self.assertEqual(len(sent), 1, r.describe())
+                    self.assertLess(r.call("authenticate")["ms"], 5000)
+                    daemon.stop()
+                    self.daemon = None
+
+    def test_idempotent_request_is_not_retried_directly_after_the_daemon_died(self):
+        self.start_daemon()
+        daemon = self.daemon
+        self.fake.inject("GET", SESSION_PATH, delay=1.5)
+
+        def kill_when_sent():
+            if wait_for(lambda: any(q.method == "GET" for q in self.fake.requests)):
+                daemon.signal(signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_when_sent)
+        killer.start()
+        r = self.run("authenticate acct_mgmt", answers=self.credentials(),
+                     conf=self.module_conf("auto", timeout="5"))
+        killer.join()
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+        self.assertRc(r, "acct_mgmt", "PAM_AUTHINFO_UNAVAIL")
+        self.assertEqual(len([q for q in r.requests if q.method == "GET"]), 1, r.describe())
+        daemon.stop()
+        self.daemon = None
+
+    # ---- the socket ----------------------------------------------------------
+
+    def test_socket_is_root_only(self):
+        self.start_daemon()
+        st = os.stat(self.agent_socket)
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(st.st_uid, 0)
+        self.assertEqual(os.stat(self.agent_dir).st_mode & 0o777, 0o700)
+        self.stop_daemon()
+        self.assertFalse(os.path.exists(self.agent_socket))
+
+    def test_non_root_peer_is_refused(self):
+        self.start_daemon()
+        # Open the path as a careless admin might; the peer check still holds.
+        os.chmod(self.agent_dir, 0o711)
+        os.chmod(self.agent_socket, 0o666)
+        head = struct.pack("=8I", 0x4f4b5131, 0, 0, 3000, 0, len(b"/api/v1/sessions/x"), 0, 0)
+        rpipe, wpipe = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(rpipe)
+            answer = b"?"
+            try:
+                os.setgid(1001)
+                os.setuid(1001)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(5)
+                s.connect(self.agent_socket)
+                try:
+                    s.sendall(head + b"/api/v1/sessions/x")
+                    answer = s.recv(4096)
+                except OSError:
+                    answer = b""
+            except BaseException as e:  # noqa: B902
+                answer = repr(e).encode()
+            os.write(wpipe, b"len=%d" % len(answer))
+            os._exit(0)
+        os.close(wpipe)
+        os.waitpid(pid, 0)
+        got = os.read(rpipe, 200)
+        os.close(rpipe)
+        self.assertEqual(got, b"len=0")
+        self.assertEqual([q for q in self.fake.requests if q.path.startswith("/api/v1/sessions/x")],
+                         [])
+        self.assertTrue(wait_for(lambda: any("refused a connection from uid 1001" in line.message
+                                             for line in self.daemon.log), timeout=5),
+                        [line.message for line in self.daemon.log])
+        self.stop_daemon()
+
+    def test_concurrent_logins_are_served_at_once(self):
+        """Requests wait on Okta in parallel: five logins whose authn each
+        takes a second finish in well under five seconds."""
+        self.start_daemon()
+        self.fake.inject("POST", "/api/v1/authn", delay=1.0, count=5)
+        results = [None] * 5
+
+        def login(i):
+            results[i] = self.run("authenticate", answers=self.credentials(),
+                                  conf=self.module_conf("required"), write_config=(i == 0))
+
+        self.write_config(self.module_conf("required"))
+        threads = [threading.Thread(target=login, args=(i,)) for i in range(5)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        for r in results:
+            self.assertRc(r, "authenticate", "PAM_SUCCESS")
+        self.assertLess(elapsed, 4.0)
+        self.stop_daemon()
+
+
+# ---- the §7 rows the transport can change, through the agent ----------------
+
+class AgentUnreachableAuthn(ThroughAgent, test_unreachable.UnreachableAuthenticateAuthn):
+    pass
+
+
+class AgentUnreachablePrompt(ThroughAgent, test_unreachable.UnreachableAuthenticatePrompt):
+    pass
+
+
+class AgentUnreachableLaterCalls(ThroughAgent, test_unreachable.UnreachableLaterCalls):
+    pass
+
+
+class AgentRetries(ThroughAgent, test_unreachable.Retries):
+    pass
+
+
+class AgentServiceErrorsAuthn(ThroughAgent, test_service_errors.ServiceErrorsAuthn):
+    pass
+
+
+class AgentHostileAuthn(ThroughAgent, test_hostile.HostileAuthenticateAuthn):
+    pass
+
+
+class AgentHostileLaterCalls(ThroughAgent, test_hostile.HostileLaterCalls):
+    pass
+
+
+class AgentSessionCallsAuthn(ThroughAgent, test_session_calls.SessionCallsAuthn):
+    pass
+
+
+if __name__ == "__main__":
+    unittest.main()
