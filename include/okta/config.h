@@ -19,6 +19,10 @@
 enum okta_token_source { OKTA_TOKEN_AUTHN, OKTA_TOKEN_PROMPT };
 enum okta_failmode { OKTA_FAIL_SECURE, OKTA_FAIL_SAFE };
 enum okta_factor { OKTA_FACTOR_PUSH, OKTA_FACTOR_TOTP, OKTA_FACTOR_SMS, OKTA_FACTOR_CALL };
+/* Registering logins for okta-sessiond (DESIGN section 10). */
+enum okta_watch { OKTA_WATCH_NO, OKTA_WATCH_YES, OKTA_WATCH_REQUIRED };
+
+#define OKTA_DEFAULT_STATE_DIR "/var/lib/pam_okta_session"
 
 struct okta_config {
     char *config_path;
@@ -49,6 +53,11 @@ struct okta_config {
     bool export_env;
     bool forward_client_ip;
     bool debug;
+    enum okta_watch watch;
+    long watch_interval;
+    bool keepalive;
+    long revoke_grace;
+    char *state_dir;
 };
 
 /* Source of a setting: the file may hold secrets, arguments may not. */
