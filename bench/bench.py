@@ -47,6 +47,12 @@ def write(path, text, mode=0o600):
     os.chmod(path, mode)
 
 
+
+def registry_arg(name, work):
+    """The module's registry of logins goes to the work directory, never the
+    machine's; the baseline (an older build) may not know the key."""
+    return " state_dir=%s/state" % work if name == "module" else ""
+
 class Setup:
     """Files every variant needs, in a root-only work directory."""
 
@@ -85,7 +91,8 @@ class Setup:
             for name, so in (("module", module), ("baseline", baseline)):
                 if so is not None:
                     write(os.path.join(self.confdir, name + suffix),
-                          "".join("%s required %s config=%s\n" % (kind, so, conf)
+                          "".join("%s required %s config=%s%s\n" % (kind, so, conf,
+                                                                    registry_arg(name, work))
                                   for kind in ("auth", "account", "session")), 0o644)
         self.system_certs = self.make_system_store(work, fake.ca_file)
         if self.system_certs is not None:
@@ -95,7 +102,8 @@ class Setup:
             for name, so in (("module", module), ("baseline", baseline)):
                 if so is not None:
                     write(os.path.join(self.confdir, name + "_system"),
-                          "".join("%s required %s config=%s\n" % (kind, so, conf)
+                          "".join("%s required %s config=%s%s\n" % (kind, so, conf,
+                                                                    registry_arg(name, work))
                                   for kind in ("auth", "account", "session")), 0o644)
         write(os.path.join(self.confdir, "permit"),
               "".join("%s required pam_permit.so\n" % kind

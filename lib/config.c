@@ -31,6 +31,7 @@ enum opt_type {
     T_TOKEN_SOURCE,
     T_FAILMODE,
     T_FACTORS,
+    T_WATCH,
     T_CONFIG,   /* config=PATH: arguments only, handled before the file */
     T_AGENT,
 };
@@ -73,6 +74,11 @@ static const struct opt_def options[] = {
     OPT(export_env, T_BOOL),
     OPT(forward_client_ip, T_BOOL),
     OPT(debug, T_BOOL),
+    OPT(watch, T_WATCH),
+    OPT_RANGE(watch_interval, 10, 3600),
+    OPT(keepalive, T_BOOL),
+    OPT_RANGE(revoke_grace, 1, 60),
+    OPT(state_dir, T_PATH),
     OPT(agent, T_AGENT),
     OPT(agent_socket, T_PATH),
 };
@@ -118,11 +124,16 @@ void okta_config_init(struct okta_config *cfg)
     cfg->check_account = true;
     cfg->refresh_on_open = true;
     cfg->end_on_close = true;
+    cfg->watch = OKTA_WATCH_YES;
+    cfg->watch_interval = 60;
+    cfg->keepalive = true;
+    cfg->revoke_grace = 5;
     /* The string defaults live here, once; okta_config_load fails if
      * memory ran out for them. */
     cfg->login_format = strdup("%u");
     cfg->password_prompt = strdup("Password: ");
     cfg->token_prompt = strdup("Okta session token: ");
+    cfg->state_dir = strdup(OKTA_DEFAULT_STATE_DIR);
     cfg->agent = OKTA_AGENT_AUTO;
     cfg->agent_socket = strdup(OKTA_DEFAULT_AGENT_SOCKET);
 }
@@ -132,6 +143,7 @@ void okta_config_free(struct okta_config *cfg)
     char **strings[] = {
         &cfg->config_path, &cfg->org_url, &cfg->api_token_file, &cfg->login_format,
         &cfg->password_prompt, &cfg->token_prompt, &cfg->ca_file, &cfg->ca_path, &cfg->proxy,
+        &cfg->state_dir,
         &cfg->agent_socket,
     };
 
@@ -448,6 +460,16 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         else
             return fail(err, errlen, "agent: '%.32s' is not auto, no or required", value);
         return 0;
+    case T_WATCH:
+        if (strcmp(value, "no") == 0)
+            cfg->watch = OKTA_WATCH_NO;
+        else if (strcmp(value, "yes") == 0)
+            cfg->watch = OKTA_WATCH_YES;
+        else if (strcmp(value, "required") == 0)
+            cfg->watch = OKTA_WATCH_REQUIRED;
+        else
+            return fail(err, errlen, "watch: '%.32s' is not no, yes or required", value);
+        return 0;
     }
     return fail(err, errlen, "%s: internal error", key);
 }
@@ -696,7 +718,7 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
             return fail(err, errlen, "module argument: %s", inner);
     }
     if (cfg->login_format == NULL || cfg->password_prompt == NULL || cfg->token_prompt == NULL ||
-        cfg->agent_socket == NULL)
+        cfg->agent_socket == NULL || cfg->state_dir == NULL)
         return fail(err, errlen, "out of memory");
     if (cfg->org_url == NULL)
         return fail(err, errlen, "org_url: required");

@@ -99,6 +99,15 @@ void okta_handoff_forget(struct okta_pam_ctx *ctx);
 char *okta_handoff_discard(struct okta_pam_ctx *ctx);
 void okta_handoff_clear(struct okta_handoff *h);
 
+/* register.c: the registry of logins for okta-sessiond (DESIGN §10).
+ * okta_register_login returns the PAM code open_session ends with (a
+ * failure counts only with watch=required); okta_register_close removes
+ * the record when the session is ended (or not ours to end), else marks
+ * it ended for the daemon. */
+int okta_register_login(struct okta_pam_ctx *ctx, const struct okta_handoff *h,
+                        const struct okta_session *s);
+void okta_register_close(struct okta_pam_ctx *ctx, const char *id, bool ended);
+
 /* Phases (auth.c, account.c, session.c). */
 int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv);
 int okta_pam_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv);

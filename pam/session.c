@@ -67,6 +67,14 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
     if (!ctx.cfg.refresh_on_open) {
         okta_log_debug(&ctx, "ignored: refresh_on_open is off");
         rc = PAM_IGNORE;
+        /* Verified in this process (login, su, sudo): still watched. */
+        if (h->verified_login != NULL) {
+            memset(&session, 0, sizeof(session));
+            session.login = h->verified_login;
+            session.user_id = h->user_id;
+            if (okta_register_login(&ctx, h, &session) != PAM_SUCCESS)
+                rc = PAM_SESSION_ERR;
+        }
         goto out;
     }
     expected = expected_login(&ctx, h, &rc);
@@ -79,6 +87,8 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
         okta_session_check(&session, expected, ctx.cfg.require_mfa, &res) == OKTA_OK)
         okta_handoff_verified(&ctx, h, &session, expected);
     rc = okta_finish(&ctx, &res, NULL);
+    if (rc == PAM_SUCCESS)
+        rc = okta_register_login(&ctx, h, &session);
     okta_session_free(&session);
 out:
     okta_ctx_release_connection(&ctx);
@@ -107,6 +117,7 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
     }
     if (!ctx.cfg.end_on_close) {
         okta_log_debug(&ctx, "ignored: end_on_close is off");
+        okta_register_close(&ctx, h->id, true); /* the login is over; the session stays */
         okta_handoff_forget(&ctx);
         rc = PAM_IGNORE;
         goto out;
@@ -117,6 +128,7 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
     okta_ctx_release_connection(&ctx);
     if (!okta_ctx_connect(&ctx, &res)) {
         rc = okta_finish(&ctx, &res, NULL);
+        okta_register_close(&ctx, h->id, false);
         goto out;
     }
     expected = expected_login(&ctx, h, &rc);
@@ -127,6 +139,9 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
         if (okta_session_get(&ctx.client, h->id, &session, &res) != OKTA_OK ||
             okta_session_check(&session, expected, false, &res) != OKTA_OK) {
             rc = okta_finish(&ctx, &res, NULL);
+            /* Gone, or not this user's to end: either way not the daemon's. */
+            okta_register_close(&ctx, h->id, res.status == OKTA_ERR_GONE ||
+                                                 res.status == OKTA_ERR_DENIED);
             okta_session_free(&session);
             okta_handoff_forget(&ctx);
             goto out;
@@ -135,6 +150,7 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
     }
     okta_session_end(&ctx.client, h->id, &res);
     rc = okta_finish(&ctx, &res, NULL);
+    okta_register_close(&ctx, h->id, res.status == OKTA_OK);
     okta_handoff_forget(&ctx);
 out:
     okta_ctx_release_connection(&ctx);

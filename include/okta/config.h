@@ -23,6 +23,10 @@ enum okta_agent_mode { OKTA_AGENT_AUTO, OKTA_AGENT_NO, OKTA_AGENT_REQUIRED };
 #define OKTA_DEFAULT_AGENT_SOCKET "/run/pam_okta_session/agent.sock"
 #define OKTA_AGENT_SOCKET_MAX 108 /* sizeof(sun_path) */
 enum okta_factor { OKTA_FACTOR_PUSH, OKTA_FACTOR_TOTP, OKTA_FACTOR_SMS, OKTA_FACTOR_CALL };
+/* Registering logins for okta-sessiond (DESIGN section 10). */
+enum okta_watch { OKTA_WATCH_NO, OKTA_WATCH_YES, OKTA_WATCH_REQUIRED };
+
+#define OKTA_DEFAULT_STATE_DIR "/var/lib/pam_okta_session"
 
 struct okta_config {
     char *config_path;
@@ -53,6 +57,11 @@ struct okta_config {
     bool export_env;
     bool forward_client_ip;
     bool debug;
+    enum okta_watch watch;
+    long watch_interval;
+    bool keepalive;
+    long revoke_grace;
+    char *state_dir;
     enum okta_agent_mode agent;
     char *agent_socket;
     /* Set by okta-sessiond before loading: it always needs the API token,

@@ -268,7 +268,9 @@ class PrivateSystem:
         """The module's configuration for the fake org, plus KEYS."""
         config = {"org_url": self.fake.url, "api_token_file": self.fake.api_token_file,
                   "ca_file": self.fake.ca_file, "login_format": "%u@" + DOMAIN,
-                  "push_timeout": "20"}
+                  "push_timeout": "20",
+                  # The registry of logins: on the namespace's tmpfs, never the machine's.
+                  "state_dir": os.path.join(self.root, "state")}
         config.update({k: str(v) for k, v in keys.items()})
         path = os.path.join(self.security, os.path.basename(CONFIG_PATH))
         with open(path, "w") as f:

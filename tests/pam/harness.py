@@ -314,7 +314,9 @@ class PamTestCase(unittest.TestCase):
         os.mkdir(self.confdir)
         self.config = dict(self.base_config)
         self.config.update({"org_url": fake.url, "api_token_file": self.api_token_file,
-                            "ca_file": fake.ca_file, "token_source": self.token_source})
+                            "ca_file": fake.ca_file, "token_source": self.token_source,
+                            # The registry of logins: never the machine's.
+                            "state_dir": os.path.join(self.dir, "state")})
         self.secrets = {fake.api_token} | set(PASSWORDS.values())
         self._run_count = 0
 
