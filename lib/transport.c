@@ -11,6 +11,16 @@
 #include "okta/agent.h"
 #include "okta/http.h"
 
+#include <string.h>
+
+void okta_client_init(struct okta_client *c, struct okta_conn *conn, const struct okta_config *cfg)
+{
+    memset(c, 0, sizeof(*c));
+    c->conn = conn;
+    c->cfg = cfg;
+    c->budget_ms = cfg->timeout * 1000;
+}
+
 enum okta_status okta_http_request(struct okta_client *c, enum okta_method method,
                                    const char *path, const char *body, size_t body_len,
                                    enum okta_retry retry, struct okta_response *resp,

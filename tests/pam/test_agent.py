@@ -109,6 +109,44 @@ class AgentPaths(PamTestCase):
         self.assertLogged(r, code="E0000004", request_id="agent-test-request-id-0001")
         self.stop_daemon()
 
+    # ---- a light login process --------------------------------------------------
+
+    def driver_maps(self):
+        """The mapped files of the running pam_driver (a child of this process)."""
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read()
+                if "(pam_driver)" in stat and int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                    with open("/proc/%s/maps" % pid) as f:
+                        return f.read()
+            except (OSError, ValueError, IndexError):
+                continue
+        self.fail("pam_driver not found")
+
+    def login_maps(self, mode):
+        maps = []
+        r = self.run("authenticate acct_mgmt open_session pause close_session",
+                     answers=self.credentials(), conf=self.module_conf(mode),
+                     pauses=[lambda: maps.append(self.driver_maps())])
+        self.assertCalls(r, FULL_RCS)
+        return maps[0]
+
+    def test_a_login_through_the_agent_never_loads_libcurl(self):
+        self.start_daemon()
+        maps = self.login_maps("required")
+        self.assertNotIn("libcurl", maps)
+        self.assertNotIn("libssl", maps)
+        self.assertNotIn("pam_okta_session_direct", maps)
+        self.stop_daemon()
+
+    def test_a_direct_login_loads_the_direct_transport(self):
+        maps = self.login_maps("no")
+        self.assertIn("pam_okta_session_direct.so", maps)
+        self.assertIn("libcurl", maps)
+
     # ---- no daemon -----------------------------------------------------------
 
     def test_auto_without_a_daemon_talks_to_okta_directly(self):
