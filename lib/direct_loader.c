@@ -5,9 +5,9 @@
  * OpenSSL, is loaded once per process and never unloaded (libcurl may
  * leave a DNS thread running past pam_end, DESIGN section 6).
  *
- * Where the object lives: next to an installed module (in pammoddir) it is
- * in pkglibdir; a module anywhere else (a build tree, a test's copy) takes
- * the one beside it, a directory as trusted as the module itself.
+ * Where the object lives: in pkglibdir, unless one lies beside the module
+ * (a build tree, a test's copy), in a directory as trusted as the module
+ * itself.
  */
 #include "config.h"
 
@@ -25,9 +25,6 @@
 #ifndef OKTA_PKGLIBDIR
 #error "OKTA_PKGLIBDIR must name the directory of " OKTA_DIRECT_LIBRARY
 #endif
-#ifndef OKTA_PAMMODDIR
-#error "OKTA_PAMMODDIR must name the PAM module directory"
-#endif
 
 /* The module's own stand-in for the transport's handle. */
 struct okta_conn {
@@ -41,7 +38,8 @@ static char load_error[160];
 
 static int library_path(char *out, size_t outlen)
 {
-    char own[PATH_MAX], installed[PATH_MAX];
+    char own[PATH_MAX];
+    struct stat st;
     Dl_info info;
     char *slash;
 
@@ -52,9 +50,12 @@ static int library_path(char *out, size_t outlen)
     if (slash == NULL)
         return -1;
     *slash = '\0';
-    if (realpath(OKTA_PAMMODDIR, installed) != NULL && strcmp(own, installed) == 0)
-        snprintf(own, sizeof(own), "%s", OKTA_PKGLIBDIR);
-    return snprintf(out, outlen, "%s/%s", own, OKTA_DIRECT_LIBRARY) < (int)outlen ? 0 : -1;
+    if (snprintf(out, outlen, "%s/%s", own, OKTA_DIRECT_LIBRARY) >= (int)outlen)
+        return -1;
+    if (stat(out, &st) == 0)
+        return 0;
+    return snprintf(out, outlen, "%s/%s", OKTA_PKGLIBDIR, OKTA_DIRECT_LIBRARY) < (int)outlen
+               ? 0 : -1;
 }
 
 static void load(void)

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define MAX_ACTIVE 256   /* requests in flight; more are refused, not queued */
-#define MAX_IDLE_CONNS 16 /* warm handles kept between bursts */
+#define MAX_IDLE_CONNS 128 /* warm handles kept between bursts (each one connection) */
 #define WORKER_STACK (512 * 1024)
 
 struct okta_agent {

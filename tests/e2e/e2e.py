@@ -233,6 +233,8 @@ class PrivateSystem:
 
         modules = self._copy_tree(SECURITY_DIR, "modules")
         shutil.copy(MODULE, os.path.join(modules, "pam_okta_session.so"))
+        # The direct transport the module loads from beside itself.
+        shutil.copy(os.path.join(os.path.dirname(MODULE), "pam_okta_session_direct.so"), modules)
         self._bind(modules, SECURITY_DIR)
         os.mkdir("/run/sshd", 0o755)
         self._tmpfs("/var/log")
