@@ -15,9 +15,10 @@ if [ ! -f Makefile ]; then
 fi
 make -j"$(nproc)" >/dev/null
 mkdir -p bench/build
-for prog in login measure; do
+for prog in login measure floor; do
     if [ ! -x bench/build/$prog ] || [ bench/$prog.c -nt bench/build/$prog ]; then
-        ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -o bench/build/$prog bench/$prog.c -lpam
+        ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -o bench/build/$prog bench/$prog.c -lpam \
+            $([ $prog = floor ] && echo -lcurl)
     fi
 done
 quick=
@@ -30,9 +31,20 @@ if [ -n "$quick" ]; then
     set -- --runs 3 --warmup 1 --concurrent 10 --reps 1 --out "$out" \
         --command "bench/run.sh --quick" "$@"
 else
+    out=bench/results
     set -- --out bench/results --command "bench/run.sh" "$@"
 fi
 python3 -B bench/bench.py --login-bin bench/build/login --measure-bin bench/build/measure "$@"
+# What users wait for: direct vs agent vs floor at 0/20/80 ms RTT, and 100
+# concurrent logins through okta-sessiond's agent (bench/agent_bench.py).
+if [ -n "$quick" ]; then
+    set -- --runs 2 --warmup 1 --rtts 0,20 --concurrent 10 --reps 1 --out "$out" \
+        --command "bench/run.sh --quick"
+else
+    set -- --out bench/results --command "bench/run.sh"
+fi
+python3 -B bench/agent_bench.py --login-bin bench/build/login --measure-bin bench/build/measure \
+    --floor-bin bench/build/floor "$@"
 if [ -n "$quick" ]; then
     echo "bench: ok"
 fi

@@ -31,6 +31,10 @@ struct okta_client {
     const struct okta_config *cfg;
     long budget_ms;     /* network time left in this PAM call */
     const char *forwarded_for; /* X-Forwarded-For value or NULL */
+    /* The process never execs another program (okta-sessiond): the
+     * close-on-exec sweep around each request, O(open descriptors), is
+     * skipped there. */
+    bool never_execs;
 };
 
 void okta_client_init(struct okta_client *c, struct okta_conn *conn,
