@@ -53,6 +53,9 @@ bool cli_load_config(struct cli *cli, char *err, size_t errlen)
 
     okta_config_init(&cli->cfg);
     cli->cfg_loaded = true;
+    /* okta-session checks this host's own path to Okta, with the token,
+     * whatever agent says for the module. */
+    cli->cfg.token_always_needed = true;
     if (cli->config_path != NULL) {
         arg = malloc(strlen(cli->config_path) + sizeof("config="));
         if (arg == NULL) {
@@ -65,6 +68,7 @@ bool cli_load_config(struct cli *cli, char *err, size_t errlen)
     }
     rc = okta_config_load(&cli->cfg, argc, argv, err, errlen);
     free(arg);
+    cli->cfg.agent = OKTA_AGENT_NO;
     return rc == 0;
 }
 
