@@ -204,7 +204,7 @@ class Bench:
                         wall, cpu, rss = self.measure(self.argv(v, url, fake.ca_file))
                         if i >= self.args.warmup:
                             samples[v].append((wall, cpu, rss))
-                agent_cpu.append((daemon.cpu_s() - daemon_before) * 1000 / self.args.runs)
+                agent_cpu.append((daemon.cpu_s() - daemon_before) * 1000)
             finally:
                 daemon.stop()
                 line.stop()
@@ -217,10 +217,11 @@ class Bench:
         for v in variants:
             o = out["variants"][v]
             o["round_trips"] = slope(self.args.rtts, o["wall_ms"])
-        out["agent_cpu_ms_per_login"] = statistics.mean(agent_cpu) if agent_cpu else None
-        out["agent_cpu_ticks_note"] = ("the daemon's utime+stime over the measured runs at "
-                                       "each round-trip time, divided by its logins; "
-                                       "clock ticks of %d Hz" % os.sysconf("SC_CLK_TCK"))
+        logins = self.args.runs * len(self.args.rtts)
+        out["agent_cpu_ms_per_login"] = sum(agent_cpu) / logins if logins else None
+        out["agent_cpu_ticks_note"] = ("the daemon's utime+stime over all measured runs "
+                                       "divided by their %d logins; read in clock ticks of "
+                                       "%d Hz" % (logins, os.sysconf("SC_CLK_TCK")))
         return out
 
     def memory_view(self, fake):

@@ -56,7 +56,8 @@ def registry_arg(name, work):
 class Setup:
     """Files every variant needs, in a root-only work directory."""
 
-    def __init__(self, work, fake, module, login_bin, measure_bin, baseline=None):
+    def __init__(self, work, fake, module, login_bin, measure_bin, baseline=None,
+                 floor_bin=None):
         self.work = work
         self.login_bin = login_bin
         self.measure_bin = measure_bin
@@ -156,6 +157,11 @@ class Setup:
             self.commands["floor" + suffix] = [[a.replace("%s", "permit") for a in login],
                                                [self.curl, "--config", opening],
                                                [self.curl, "--config", closing]]
+            if floor_bin is not None:
+                # The same work in one process: the floor to compare with.
+                self.commands["floor1" + suffix] = [[
+                    floor_bin, self.confdir, "permit", USER, fake.url, ca, token_file,
+                    self.password_file, SESSION_TOKEN, SESSION_ID]]
         if self.system_certs is not None:
             # No CA option at all: the module's and curl's defaults, in a
             # private mount namespace whose /etc/ssl/certs also holds the
@@ -277,7 +283,8 @@ class Sample:
 def measure(setup, fake, runs, warmup):
     """Every variant RUNS times (after WARMUP), interleaved; a floor variant
     sums its three processes (pam_permit app, curl, curl)."""
-    variants = [v for v in ("module", "floor", "exec", "module_bundle", "floor_bundle",
+    variants = [v for v in ("module", "floor1", "floor", "exec", "module_bundle",
+                            "floor1_bundle", "floor_bundle",
                             "module_system", "floor_system", "baseline", "baseline_bundle",
                             "baseline_system")
                 if v in setup.commands]
@@ -345,8 +352,11 @@ def concurrency(setup, fake, n, latency, reps):
     server_cpu_ms = statistics.median(x[4] for x in many) * 1000
     cores = os.cpu_count() or 1
     # However well the logins overlap their waits, all of them cannot end
-    # before the machine has done their CPU work and the server's.
-    bound_ms = max(one_ms, (client_cpu_ms + server_cpu_ms) / cores)
+    # before the machine has done their CPU work and the server's: N times
+    # what one uncontended login and its requests cost (CPU measured under
+    # contention is inflated by the contention itself).
+    one_cpu_ms = statistics.median(x[1] + x[4] for x in one) * 1000
+    bound_ms = max(one_ms, n * one_cpu_ms / cores)
     floor_one_ms = statistics.median(x[0] for x in floor_one) * 1000
     floor_many_ms = statistics.median(x[0] for x in floor_many) * 1000
     return {"logins": n, "latency_ms": latency * 1000, "reps": reps,
@@ -355,6 +365,7 @@ def concurrency(setup, fake, n, latency, reps):
             "client_cpu_ms_total": client_cpu_ms, "server_cpu_ms_total": server_cpu_ms,
             "cpu_ms_per_login": client_cpu_ms / n, "cores": cores,
             "cpu_bound_ms": bound_ms, "cpu_bound_ratio": bound_ms / one_ms,
+            "one_login_cpu_ms": one_cpu_ms,
             "requests": many[-1][2], "tls_handshakes": many[-1][3],
             "ratio": many_ms / one_ms,
             "floor_one_wall_ms": floor_one_ms, "floor_all_wall_ms": floor_many_ms,
@@ -391,7 +402,10 @@ def machine():
 
 
 def targets(r):
-    m, f, p, e, c = r["module"], r["floor"], r["permit"], r["exec"], r["concurrency"]
+    m, p, e, c = r["module"], r["permit"], r["exec"], r["concurrency"]
+    # The floor is the same work in one process (bench/floor) where built;
+    # the three-process floor (pam_permit app + 2 curl) is shown beside it.
+    f = r.get("floor1", r["floor"])
     med = lambda s, k: s[k]["median"]   # noqa: E731
     rss_extra = med(m, "maxrss_kib") - med(p, "maxrss_kib")
     anon_extra = r["memory"]["module"]["rss_anon_kib"] - r["memory"]["permit"]["rss_anon_kib"]
@@ -412,7 +426,7 @@ def targets(r):
          med(m, "cpu_ms") <= med(f, "cpu_ms")),
     ]
     if "module_bundle" in r:
-        mb, fb = r["module_bundle"], r["floor_bundle"]
+        mb, fb = r["module_bundle"], r.get("floor1_bundle", r["floor_bundle"])
         rows += [
             ("wall <= 1.0x floor, system-size CA bundle",
              "%.2fx" % (med(mb, "wall_ms") / med(fb, "wall_ms")),
@@ -464,12 +478,15 @@ def markdown(r):
              "| requests/login | TLS connections/login |",
              "|---|---|---|---|---|---|"]
     names = [("module", "module (`pam_okta_session.so`)"),
-             ("floor", "floor = pam_permit app + curl (2 processes)"),
+             ("floor1", "**floor** = one process: pam_permit + libcurl, the module's 5 requests "
+                        "on its 2 connections (`bench/floor`)"),
+             ("floor1_bundle", "**floor**, one process, system-size CA bundle"),
+             ("floor", "multi-process floor = pam_permit app + curl + curl (3 processes)"),
              ("permit", "&nbsp;&nbsp;of which: pam_permit app"),
              ("curl", "&nbsp;&nbsp;of which: curl --next + curl DELETE"),
              ("exec", "pam_exec + script of 5 curl calls"),
              ("module_bundle", "module, system-size CA bundle"),
-             ("floor_bundle", "floor, system-size CA bundle"),
+             ("floor_bundle", "multi-process floor, system-size CA bundle"),
              ("module_system", "module, system store (no `ca_file`)"),
              ("floor_system", "floor, system store (curl's defaults)"),
              ("baseline", "baseline module (`--baseline`)"),
@@ -514,13 +531,15 @@ def markdown(r):
               "Concurrency: %d module logins released at once, the server adding %d ms "
               "to every request: %.0f ms for all (median of %d) vs %.0f ms for one alone: "
               "**%.2fx**. The logins used %.0f ms of CPU (%.1f ms each) and the server %.0f ms; "
-              "on %d cores that CPU work alone takes %.0f ms (%.2fx one login). The server "
+              "one uncontended login costs %.1f ms of CPU with its server's share, so on %d "
+              "cores the %d logins' CPU work alone takes %.0f ms (%.2fx one login). The server "
               "saw %d requests on %d TLS connections. The floor under the same load: %.0f ms "
               "for all vs %.0f ms for one, %.2fx (%.0f ms of client CPU, server %.0f ms). "
               "Failed logins: module %d, floor %d (of %d each)." % (
                   c["logins"], c["latency_ms"], c["all_wall_ms"], c["reps"], c["one_wall_ms"],
                   c["ratio"], c["client_cpu_ms_total"], c["cpu_ms_per_login"],
-                  c["server_cpu_ms_total"], c["cores"], c["cpu_bound_ms"],
+                  c["server_cpu_ms_total"], c["one_login_cpu_ms"], c["cores"], c["logins"],
+                  c["cpu_bound_ms"],
                   c["cpu_bound_ratio"], c["requests"], c["tls_handshakes"],
                   c["floor_all_wall_ms"], c["floor_one_wall_ms"], c["floor_ratio"],
                   c["floor_client_cpu_ms_total"], c["floor_server_cpu_ms_total"],
@@ -569,6 +588,7 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=100)
     ap.add_argument("--reps", type=int, default=3, help="concurrency repetitions")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--floor-bin", help="bench/floor (the single-process floor)")
     ap.add_argument("--baseline", metavar="SO",
                     help="another build of pam_okta_session.so to measure alongside")
     args = ap.parse_args()
@@ -587,7 +607,8 @@ def main():
     try:
         setup = Setup(work, fake, module, os.path.abspath(args.login_bin),
                       os.path.abspath(args.measure_bin),
-                      os.path.abspath(args.baseline) if args.baseline else None)
+                      os.path.abspath(args.baseline) if args.baseline else None,
+                      os.path.abspath(args.floor_bin) if args.floor_bin else None)
         results.update(measure(setup, fake, args.runs, args.warmup))
         results["memory"] = {k: dict(zip(("rss_anon_kib", "rss_file_kib"), setup.memory(k)))
                              for k in ("module", "permit")}
@@ -597,6 +618,11 @@ def main():
         fake.stop()
         shutil.rmtree(work, ignore_errors=True)
     results["machine"]["loadavg_end"] = os.getloadavg()[0]
+    if results["machine"]["loadavg_end"] > results["machine"]["loadavg_start"] + 0.5:
+        print("bench: the load average rose during the run (%.2f -> %.2f): something else "
+              "ran; rerun on an idle machine" % (results["machine"]["loadavg_start"],
+                                                results["machine"]["loadavg_end"]),
+              file=sys.stderr)
     results["targets"] = targets(results)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:

@@ -70,7 +70,10 @@ async def main():
         except OSError:
             cw.close()
             return
-        await asyncio.gather(pipe(cr, sw, half, 2 * half), pipe(sr, cw, half, 0.0))
+        try:
+            await asyncio.gather(pipe(cr, sw, half, 2 * half), pipe(sr, cw, half, 0.0))
+        except asyncio.CancelledError:
+            pass  # shutting down
 
     server = await asyncio.start_server(handle, "127.0.0.1", args.listen_port, backlog=1024)
     print(server.sockets[0].getsockname()[1], flush=True)

@@ -34,7 +34,8 @@ else
     out=bench/results
     set -- --out bench/results --command "bench/run.sh" "$@"
 fi
-python3 -B bench/bench.py --login-bin bench/build/login --measure-bin bench/build/measure "$@"
+python3 -B bench/bench.py --login-bin bench/build/login --measure-bin bench/build/measure \
+    --floor-bin bench/build/floor "$@"
 # What users wait for: direct vs agent vs floor at 0/20/80 ms RTT, and 100
 # concurrent logins through okta-sessiond's agent (bench/agent_bench.py).
 if [ -n "$quick" ]; then
