@@ -627,6 +627,63 @@ static void test_apply_bad_enum(void **state)
     apply_err_both("failmode", "closed");
 }
 
+static void test_apply_agent(void **state)
+{
+    struct okta_config cfg;
+
+    (void)state;
+    okta_config_init(&cfg);
+    assert_int_equal(cfg.agent, OKTA_AGENT_AUTO);
+    assert_string_equal(cfg.agent_socket, "/run/pam_okta_session/agent.sock");
+    apply_ok(&cfg, "agent", "no", OKTA_SRC_ARGUMENT);
+    assert_int_equal(cfg.agent, OKTA_AGENT_NO);
+    apply_ok(&cfg, "agent", "required", OKTA_SRC_FILE);
+    assert_int_equal(cfg.agent, OKTA_AGENT_REQUIRED);
+    apply_ok(&cfg, "agent", "auto", OKTA_SRC_ARGUMENT);
+    assert_int_equal(cfg.agent, OKTA_AGENT_AUTO);
+    apply_ok(&cfg, "agent_socket", "/run/x/a.sock", OKTA_SRC_ARGUMENT);
+    assert_string_equal(cfg.agent_socket, "/run/x/a.sock");
+    okta_config_free(&cfg);
+    apply_err_both("agent", "yes");
+    apply_err_both("agent", "AUTO");
+    apply_err_both("agent", "");
+    apply_err_both("agent_socket", "relative.sock");
+}
+
+/* agent=required: the module never reads the token file; the daemon
+ * (token_always_needed) does; a socket path too long for sun_path fails. */
+static void test_load_agent_required_needs_no_token(void **state)
+{
+    struct okta_config cfg;
+    char path[256], err[ERRLEN];
+
+    (void)state;
+    require_root();
+    write_file(path, sizeof(path), "agent.conf",
+               "org_url = https://example.okta.com\nagent = required\n"
+               "api_token_file = /nonexistent/token\n", 0600);
+    okta_config_init(&cfg);
+    load_ok(&cfg, path, NULL, 0);
+    assert_null(cfg.api_token);
+    okta_config_free(&cfg);
+
+    okta_config_init(&cfg);
+    cfg.token_always_needed = true;
+    assert_int_equal(load_with(&cfg, path, NULL, 0, err), -1);
+    assert_non_null(strstr(err, "api_token_file"));
+    okta_config_free(&cfg);
+
+    write_file(path, sizeof(path), "agent-auto.conf",
+               "org_url = https://example.okta.com\nagent = auto\n", 0600);
+    load_fails(path, NULL, 0, "api_token", NULL);
+
+    write_file(path, sizeof(path), "agent-long.conf",
+               "org_url = https://example.okta.com\napi_token = 00tok\nagent_socket = /run/"
+               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+               "aaaaaaaaaaaaaaaaaaaaaaaaaa/agent.sock\n", 0600);
+    load_fails(path, NULL, 0, "agent_socket", "107");
+}
+
 static void test_apply_factors_bad(void **state)
 {
     (void)state;
@@ -1832,6 +1889,8 @@ int main(void)
         cmocka_unit_test(test_apply_not_a_number),
         cmocka_unit_test(test_apply_out_of_range),
         cmocka_unit_test(test_apply_bad_enum),
+        cmocka_unit_test(test_apply_agent),
+
         cmocka_unit_test(test_apply_factors_bad),
         cmocka_unit_test(test_apply_login_format_bad),
         cmocka_unit_test(test_apply_empty_prompt),
@@ -1858,6 +1917,7 @@ int main(void)
         cmocka_unit_test(test_parse_long_line),
         cmocka_unit_test(test_parse_stops_at_first_error),
         FILE_TEST(test_load_good_file),
+        FILE_TEST(test_load_agent_required_needs_no_token),
         FILE_TEST(test_load_full_file),
         FILE_TEST(test_load_arguments_override_file),
         FILE_TEST(test_load_config_argument_anywhere),
