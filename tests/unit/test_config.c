@@ -670,7 +670,7 @@ static void test_load_agent_required_needs_no_token(void **state)
     okta_config_init(&cfg);
     cfg.token_always_needed = true;
     assert_int_equal(load_with(&cfg, path, NULL, 0, err), -1);
-    assert_non_null(strstr(err, "api_token_file"));
+    assert_non_null(strstr(err, "/nonexistent/token"));
     okta_config_free(&cfg);
 
     write_file(path, sizeof(path), "agent-auto.conf",
