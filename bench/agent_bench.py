@@ -237,7 +237,7 @@ class Bench:
 
     # ---- concurrency ------------------------------------------------------
 
-    def concurrency(self, nginx_port, ca_file, nginx_pid):
+    def concurrency(self, nginx_port, ca_file, nginx_pid, access_log):
         line = DelayLine(nginx_port, self.args.latency_ms)
         url = "https://127.0.0.1:%d" % line.port
         self.services(url, ca_file)
@@ -258,13 +258,21 @@ class Bench:
             os.close(r)
             time.sleep(0.3 + n * 0.01)
             c0 = (daemon.cpu_s(), tree_cpu_s(nginx_pid), line.cpu_s())
+            log_start = os.path.getsize(access_log)
             t0 = time.perf_counter()
             os.close(w)
             failed = sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0
                          for pid in pids)
             wall = (time.perf_counter() - t0) * 1000
             c1 = (daemon.cpu_s(), tree_cpu_s(nginx_pid), line.cpu_s())
-            return wall, failed, [(b - a) * 1000 for a, b in zip(c0, c1)]
+            time.sleep(0.2)  # nginx writes its log lines as requests end
+            with open(access_log) as f:
+                f.seek(log_start)
+                seen = [line.split() for line in f.read().splitlines() if line.strip()]
+            conns = {x[0] for x in seen}
+            protos = sorted({x[1] for x in seen if len(x) > 1})
+            return (wall, failed, [(b - a) * 1000 for a, b in zip(c0, c1)],
+                    (len(seen), len(conns), protos))
 
         try:
             batch(1)   # a warm connection, as on a host where logins happen
@@ -282,7 +290,9 @@ class Bench:
                 "failed": sum(x[1] for x in ones + manys),
                 "agent_cpu_ms_total": statistics.median(x[2][0] for x in manys),
                 "nginx_cpu_ms_total": statistics.median(x[2][1] for x in manys),
-                "delay_line_cpu_ms_total": statistics.median(x[2][2] for x in manys)}
+                "delay_line_cpu_ms_total": statistics.median(x[2][2] for x in manys),
+                "requests": manys[-1][3][0], "connections": manys[-1][3][1],
+                "protocols": manys[-1][3][2]}
 
 
 def slope(xs, ys):
@@ -328,13 +338,14 @@ pid %(d)s/nginx.pid;
 error_log %(d)s/error.log;
 events { worker_connections 4096; }
 http {
-    access_log off;
+    log_format conn '$connection $server_protocol';
+    access_log %(d)s/access.log conn;
     default_type application/json;
     keepalive_requests 100000;
     keepalive_timeout 300s;
     client_body_temp_path %(d)s/body;
     server {
-        listen 127.0.0.1:0 ssl backlog=1024;
+        listen 127.0.0.1:0 ssl http2 backlog=1024;
         ssl_certificate %(cert)s;
         ssl_certificate_key %(key)s;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -370,14 +381,16 @@ http {
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("nginx did not start: %r" % proc.stderr.read())
             time.sleep(0.05)
-    return port, proc.pid, proc
+    return port, proc.pid, proc, os.path.join(d, "access.log")
 
 
 def markdown(r):
     rt, mem = r["round_trips"], r["memory"]
     lines = ["# What users wait for: direct, agent and floor", "",
-             "Produced by `%s` on %s UTC; load average %.2f at start, %.2f at end (%d cores)."
-             % (r["command"], r["date"], r["loadavg_start"], r["loadavg_end"], r["cores"]), "",
+             "Produced by `%s` on %s UTC; load average %.2f at start, %.2f before the "
+             "concurrency test (which raises it itself), %.2f at end (%d cores)."
+             % (r["command"], r["date"], r["loadavg_start"], r["loadavg_before_concurrency"],
+                r["loadavg_end"], r["cores"]), "",
              "Wall time of one login (authenticate, acct_mgmt, open_session, close_session in "
              "one process) at each round-trip time to the fake org (a delay line, "
              "`bench/delay_line.py`), median of %d runs; round trips = slope of wall time "
@@ -411,10 +424,12 @@ def markdown(r):
                   "over TLS behind a %d ms delay line: %.0f ms for all (median of %d) vs "
                   "%.0f ms for one: **%.2fx**; failed %d. CPU during the %d logins: "
                   "okta-sessiond %.0f ms (%.2f ms per login), nginx %.0f ms, delay line "
-                  "%.0f ms." % (c["logins"], c["rtt_ms"], c["all_wall_ms"], c["reps"],
-                                c["one_wall_ms"], c["ratio"], c["failed"], c["logins"],
-                                c["agent_cpu_ms_total"], c["agent_cpu_ms_total"] / c["logins"],
-                                c["nginx_cpu_ms_total"], c["delay_line_cpu_ms_total"])]
+                  "%.0f ms. nginx saw %d requests on %d connection(s) (%s)." % (
+                      c["logins"], c["rtt_ms"], c["all_wall_ms"], c["reps"],
+                      c["one_wall_ms"], c["ratio"], c["failed"], c["logins"],
+                      c["agent_cpu_ms_total"], c["agent_cpu_ms_total"] / c["logins"],
+                      c["nginx_cpu_ms_total"], c["delay_line_cpu_ms_total"], c["requests"],
+                      c["connections"], ", ".join(c["protocols"]))]
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for t in r["targets"]:
         lines.append("| %s | %s | %s |" % (t[0], t[1], "yes" if t[2] else "**no**"))
@@ -478,9 +493,10 @@ def main():
         write(b.token_file, fake.api_token + "\n")
         r["round_trips"] = b.round_trips(fake)
         r["memory"] = b.memory_view(fake)
+        r["loadavg_before_concurrency"] = os.getloadavg()[0]
         nginx = start_nginx(work, fake)
         if nginx is not None:
-            r["concurrency"] = b.concurrency(nginx[0], fake.ca_file, nginx[1])
+            r["concurrency"] = b.concurrency(nginx[0], fake.ca_file, nginx[1], nginx[3])
         else:
             print("bench: nginx not found: no concurrency through the agent",
                   file=sys.stderr)

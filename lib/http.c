@@ -605,7 +605,8 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     resp->rate_limit = resp->rate_remaining = resp->rate_reset = resp->date = -1;
     if (fds != NULL)
         fd_take_snapshot(fds);
-    rc = curl_easy_perform(curl);
+    rc = c->perform != NULL ? (CURLcode)c->perform(curl, c->perform_arg)
+                            : curl_easy_perform(curl);
     if (fds != NULL)
         fd_mark_new_sockets_cloexec(fds);
     free(fds);

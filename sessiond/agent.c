@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "sessiond/agent_internal.h"
+#include "sessiond/agent_multi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ struct okta_agent {
     int active;
     struct okta_conn *idle[MAX_IDLE_CONNS];
     int n_idle;
+    struct okta_agent_multi *multi;
 };
 
 struct worker_arg {
@@ -47,6 +49,11 @@ struct worker_arg {
 const struct okta_config *okta_agent_config(const struct okta_agent *agent)
 {
     return agent->cfg;
+}
+
+void okta_agent_prepare_client(struct okta_agent *agent, struct okta_client *client)
+{
+    okta_agent_multi_attach(agent->multi, client);
 }
 
 struct okta_conn *okta_agent_take_conn(struct okta_agent *agent)
@@ -270,6 +277,13 @@ struct okta_agent *okta_agent_start(const struct okta_config *cfg, char *err, si
     agent->wake[0] = agent->wake[1] = -1;
     pthread_mutex_init(&agent->lock, NULL);
     pthread_cond_init(&agent->idle_cond, NULL);
+    agent->listen_fd = -1;
+    /* The first handle initialises libcurl, which the multi handle needs. */
+    agent->idle[0] = okta_conn_new();
+    if (agent->idle[0] == NULL || (agent->n_idle = 1, agent->multi = okta_agent_multi_start()) == NULL) {
+        snprintf(err, errlen, "agent: cannot initialise libcurl");
+        goto fail;
+    }
     agent->listen_fd = open_listener(cfg->agent_socket, err, errlen);
     if (agent->listen_fd < 0)
         goto fail;
@@ -281,6 +295,9 @@ struct okta_agent *okta_agent_start(const struct okta_config *cfg, char *err, si
     }
     return agent;
 fail:
+    okta_agent_multi_stop(agent->multi);
+    for (int i = 0; i < agent->n_idle; i++)
+        okta_conn_free(agent->idle[i]);
     if (agent->listen_fd >= 0)
         close(agent->listen_fd);
     if (agent->wake[0] >= 0) {
@@ -308,6 +325,7 @@ void okta_agent_stop(struct okta_agent *agent)
     while (agent->active > 0)
         pthread_cond_wait(&agent->idle_cond, &agent->lock);
     pthread_mutex_unlock(&agent->lock);
+    okta_agent_multi_stop(agent->multi);
     for (int i = 0; i < agent->n_idle; i++)
         okta_conn_free(agent->idle[i]);
     close(agent->wake[0]);

@@ -8,6 +8,8 @@
 #include "okta/http.h"
 
 const struct okta_config *okta_agent_config(const struct okta_agent *agent);
+/* Makes a request's transfers run on the agent's shared connections. */
+void okta_agent_prepare_client(struct okta_agent *agent, struct okta_client *client);
 
 /* A libcurl handle whose connection to Okta is kept warm between requests
  * (taken from the idle pool, else new); given back after the request. */

@@ -120,6 +120,7 @@ void okta_agent_serve(struct okta_agent *agent, int fd)
     client.budget_ms = (long)rq->head.budget_ms - margin;
     client.forwarded_for = rq->forward[0] != '\0' ? rq->forward : NULL;
     client.never_execs = true; /* a hundred warm connections would make it O(n^2) */
+    okta_agent_prepare_client(agent, &client);
     okta_direct_request(&client, (enum okta_method)rq->head.method, rq->path, rq->body,
                         rq->head.body_len, (enum okta_retry)rq->head.retry, &resp, &res);
     okta_agent_give_back_conn(agent, conn);

@@ -35,6 +35,12 @@ struct okta_client {
      * close-on-exec sweep around each request, O(open descriptors), is
      * skipped there. */
     bool never_execs;
+    /* Runs a transfer prepared on the libcurl easy handle and returns its
+     * CURLcode; NULL: curl_easy_perform.  okta-sessiond runs its transfers
+     * in one multi handle, so that they share (HTTP/2: multiplex) its
+     * connections. */
+    int (*perform)(void *easy, void *arg);
+    void *perform_arg;
 };
 
 void okta_client_init(struct okta_client *c, struct okta_conn *conn,
