@@ -23,12 +23,9 @@
 
 static const char *state_of(const struct okta_login_record *r, const char *boot_id)
 {
-    unsigned long long start;
-
     if (r->ended)
         return "ended, waiting for Okta";
-    if (strcmp(r->boot_id, boot_id) != 0 ||
-        okta_process_start_time(r->leader_pid, &start) != 0 || start != r->leader_start)
+    if (strcmp(r->boot_id, boot_id) != 0 || !okta_process_running(r->leader_pid, r->leader_start))
         return "orphan";
     return "live";
 }

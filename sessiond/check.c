@@ -19,9 +19,7 @@
 
 bool sessiond_leader_alive(const struct okta_login_record *r)
 {
-    unsigned long long start;
-
-    return okta_process_start_time(r->leader_pid, &start) == 0 && start == r->leader_start;
+    return okta_process_running(r->leader_pid, r->leader_start);
 }
 
 static void client_for(struct sessiond_watcher *w, struct okta_client *c)

@@ -97,8 +97,7 @@ static struct proc *all_processes(size_t *n_out)
     return all;
 }
 
-/* Pins pid if it still is the process that started at start. */
-static int pin(pid_t pid, unsigned long long start)
+int sessiond_pin_process(pid_t pid, unsigned long long start)
 {
     unsigned long long now;
     int fd;
@@ -152,7 +151,7 @@ static void pin_descendants(struct sessiond_ending *e, pid_t pid, unsigned long 
             if (all[i].ppid != parent || all[i].pid == 0)
                 continue;
             queue[tail++] = all[i].pid;
-            fd = pin(all[i].pid, all[i].start);
+            fd = sessiond_pin_process(all[i].pid, all[i].start);
             if (fd >= 0)
                 add_fd(e, fd);
             all[i].pid = 0; /* each process once */
@@ -181,7 +180,7 @@ int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_re
         sessiond_log_record(LOG_NOTICE, "ended_by_logind", r, NULL);
         return 0;
     }
-    leader = pin(r->leader_pid, r->leader_start);
+    leader = sessiond_pin_process(r->leader_pid, r->leader_start);
     if (leader < 0) {
         /* Not the login's process any more: the next check ends the
          * session as an orphan. */

@@ -83,6 +83,10 @@ struct sessiond_ending {
  * Returns 1 when *e must be finished later, 0 when done, -1 on failure. */
 int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_record *r,
                        struct sessiond_ending *e);
+/* A pidfd for pid if it still is the process that started at start (never
+ * pid 1 or this daemon), else -1.  It becomes readable when the process
+ * ends, and signals sent through it can reach no other process. */
+int sessiond_pin_process(pid_t pid, unsigned long long start);
 /* Sends SIGKILL to every process of e still the same process; frees e. */
 void sessiond_finish_ending(struct sessiond_ending *e);
 void sessiond_ending_free(struct sessiond_ending *e);

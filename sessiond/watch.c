@@ -43,6 +43,7 @@ struct entry {
     bool checked;    /* checked at least once (--once stops after one round) */
     bool ending;     /* its login is being ended */
     long due_ms;
+    int leader_fd;   /* pidfd of the live leader: readable when it dies */
 };
 
 struct watch {
@@ -81,8 +82,16 @@ static struct entry *find_entry(struct watch *s, const char *name)
     return NULL;
 }
 
+static void forget_leader(struct entry *e)
+{
+    if (e->leader_fd >= 0)
+        close(e->leader_fd);
+    e->leader_fd = -1;
+}
+
 static void drop_entry(struct watch *s, size_t i)
 {
+    forget_leader(&s->entries[i]);
     okta_record_free(&s->entries[i].rec);
     s->entries[i] = s->entries[s->n - 1];
     s->n--;
@@ -99,6 +108,7 @@ static void load_entry(struct watch *s, struct entry *e, bool first_scan, long n
 {
     char err[OKTA_CONFIG_ERR_MAX];
 
+    forget_leader(e);
     okta_record_free(&e->rec);
     e->valid = okta_registry_read(s->w.dir_fd, e->name, &e->rec, err, sizeof(err)) == 0;
     if (!e->valid) {
@@ -108,6 +118,10 @@ static void load_entry(struct watch *s, struct entry *e, bool first_scan, long n
                safe);
         return;
     }
+    /* A leader that dies is noticed at once, not at its next check: kill -9
+     * of sshd ends the Okta session within moments. */
+    if (!s->once && strcmp(e->rec.boot_id, s->w.boot_id) == 0)
+        e->leader_fd = sessiond_pin_process(e->rec.leader_pid, e->rec.leader_start);
     if (s->once || needs_end(&s->w, &e->rec))
         e->due_ms = now;
     else if (first_scan)
@@ -159,6 +173,7 @@ static void rescan(struct watch *s, bool first_scan)
             }
             e = &s->entries[s->n++];
             memset(e, 0, sizeof(*e));
+            e->leader_fd = -1;
             snprintf(e->name, sizeof(e->name), "%s", names[j]);
         }
         e->ino = st.st_ino;
@@ -296,11 +311,12 @@ static struct entry *next_due(struct watch *s)
 }
 
 /* Sleeps until deadline_ms (-1: until something happens).  Returns 1 on
- * a stop signal, 0 otherwise (the registry is rescanned if it changed). */
+ * a stop signal, 0 otherwise (the registry is rescanned if it changed; a
+ * record whose leader died is due now). */
 static int sleep_until(struct watch *s, long deadline_ms)
 {
-    struct pollfd p[2] = { { .fd = s->signal_fd, .events = POLLIN },
-                           { .fd = s->inotify_fd, .events = POLLIN } };
+    struct pollfd fixed[2], *p = fixed;
+    size_t n = 0, first_leader;
     long timeout = -1;
     int rc;
 
@@ -311,23 +327,51 @@ static int sleep_until(struct watch *s, long deadline_ms)
         if (timeout > 0x7fffffff)
             timeout = 0x7fffffff;
     }
-    rc = poll(p, s->inotify_fd >= 0 ? 2 : 1, (int)timeout);
+    if (s->n > 0)
+        p = calloc(s->n + 2, sizeof(*p));
+    if (p == NULL)
+        p = fixed; /* leaders are then seen at their checks */
+    p[n++] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
+    if (s->inotify_fd >= 0)
+        p[n++] = (struct pollfd){ .fd = s->inotify_fd, .events = POLLIN };
+    first_leader = n;
+    if (p != fixed)
+        for (size_t i = 0; i < s->n; i++)
+            if (s->entries[i].leader_fd >= 0)
+                p[n++] = (struct pollfd){ .fd = s->entries[i].leader_fd, .events = POLLIN };
+    rc = poll(p, (nfds_t)n, (int)timeout);
     if (rc < 0 && errno != EINTR) {
         syslog(LOG_ERR, "poll: %s", strerror(errno));
         okta_sleep_ms(1000);
-        return 0;
+    } else if (rc > 0) {
+        if (p[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (p != fixed)
+                    free(p);
+                return 1;
+            }
+        }
+        for (size_t k = first_leader; k < n; k++) {
+            if (p[k].revents == 0)
+                continue;
+            for (size_t i = 0; i < s->n; i++) {
+                if (s->entries[i].leader_fd == p[k].fd) {
+                    forget_leader(&s->entries[i]);
+                    if (!s->entries[i].ending)
+                        s->entries[i].due_ms = okta_monotonic_ms();
+                }
+            }
+        }
+        if (s->inotify_fd >= 0 && (p[1].revents & POLLIN)) {
+            char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+            while (read(s->inotify_fd, buf, sizeof(buf)) > 0)
+                ;
+            rescan(s, false);
+        }
     }
-    if (rc > 0 && (p[0].revents & POLLIN)) {
-        struct signalfd_siginfo si;
-        if (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-            return 1;
-    }
-    if (rc > 0 && s->inotify_fd >= 0 && (p[1].revents & POLLIN)) {
-        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        while (read(s->inotify_fd, buf, sizeof(buf)) > 0)
-            ;
-        rescan(s, false);
-    }
+    if (p != fixed)
+        free(p);
     return 0;
 }
 
@@ -349,8 +393,10 @@ static int watch_inotify(int dir_fd)
 
 static void watch_free(struct watch *s)
 {
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
+        forget_leader(&s->entries[i]);
         okta_record_free(&s->entries[i].rec);
+    }
     free(s->entries);
     for (size_t i = 0; i < s->n_endings; i++)
         sessiond_ending_free(&s->endings[i]);

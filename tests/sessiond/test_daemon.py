@@ -255,6 +255,18 @@ class Running(DaemonTestCase):
         wait_for(lambda: self.requests_for(sid, "DELETE"), 3, "the DELETE at start")
         wait_for(lambda: record_names(self.state_dir) == [], 3, "the record to go")
 
+    def test_a_dying_leader_is_noticed_at_once(self):
+        self.start_daemon()
+        proc = self.leader()
+        sid, _name = self.login_record(proc=proc)
+        time.sleep(0.5)
+        proc.kill()
+        proc.wait()
+        killed = time.monotonic()
+        wait_for(lambda: self.requests_for(sid, "DELETE"), 3, "the orphan's DELETE")
+        self.assertLess(time.monotonic() - killed, 3)
+        self.assertEqual([q.method for q in self.requests_for(sid)], ["DELETE"])
+
     def test_idle_daemon_sleeps(self):
         self.start_daemon()
         proc = self.leader()
