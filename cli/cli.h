@@ -42,6 +42,7 @@ int cli_login(struct cli *cli, const char *user);
 int cli_get(struct cli *cli, const char *id_arg);
 int cli_refresh(struct cli *cli, const char *id_arg);
 int cli_end(struct cli *cli, const char *id_arg);
+int cli_logins(struct cli *cli);
 
 /* output.c */
 void cli_print_session(const struct cli *cli, const struct okta_session *s, const char *note);

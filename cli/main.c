@@ -21,6 +21,7 @@ static void usage(FILE *to)
             "       okta-session [--config PATH] [--json] get SESSION_ID|-\n"
             "       okta-session [--config PATH] [--json] refresh SESSION_ID|-\n"
             "       okta-session [--config PATH] [--json] end SESSION_ID|-\n"
+            "       okta-session [--config PATH] [--json] [--show-id] logins\n"
             "\n"
             "A SESSION_ID of \"-\" is read from standard input: command lines are visible\n"
             "to every user in ps(1). Default configuration: " OKTA_DEFAULT_CONFIG "\n");
@@ -135,10 +136,11 @@ int main(int argc, char **argv)
     }
 
     const char *cmd = positional[0], *arg = positional[1];
-    bool needs_arg = cmd != NULL && strcmp(cmd, "check") != 0;
+    bool needs_arg = cmd != NULL && strcmp(cmd, "check") != 0 && strcmp(cmd, "logins") != 0;
     if (cmd == NULL || needs_arg != (arg != NULL) ||
         (strcmp(cmd, "check") != 0 && strcmp(cmd, "login") != 0 && strcmp(cmd, "get") != 0 &&
-         strcmp(cmd, "refresh") != 0 && strcmp(cmd, "end") != 0)) {
+         strcmp(cmd, "refresh") != 0 && strcmp(cmd, "end") != 0 &&
+         strcmp(cmd, "logins") != 0)) {
         usage(stderr);
         free(cli.config_path);
         return CLI_EXIT_USAGE;
@@ -146,6 +148,8 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "check") == 0)
         rc = cli_check(&cli);
+    else if (strcmp(cmd, "logins") == 0)
+        rc = cli_logins(&cli);
     else if (strcmp(cmd, "login") == 0)
         rc = cli_login(&cli, arg);
     else if (strcmp(cmd, "get") == 0)

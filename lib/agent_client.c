@@ -133,6 +133,7 @@ static int take_answer(const struct okta_agent_answer_head *a, struct okta_respo
     res->http_status = a->http_status;
     res->rate_limit = a->rate_limit > 0 ? a->rate_limit : 0;
     res->rate_remaining = a->rate_remaining;
+    res->rate_reset_ms = a->rate_reset_ms > 0 && a->rate_reset_ms < 86400000 ? a->rate_reset_ms : 0;
     copy_field(res->request_id, a->request_id, sizeof(res->request_id));
     copy_field(res->error_code, a->error_code, sizeof(res->error_code));
     copy_field(res->error_id, a->error_id, sizeof(res->error_id));

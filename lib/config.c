@@ -76,6 +76,7 @@ static const struct opt_def options[] = {
     OPT(debug, T_BOOL),
     OPT(watch, T_WATCH),
     OPT_RANGE(watch_interval, 10, 3600),
+    OPT_RANGE(watch_budget, 1, 6000),
     OPT(keepalive, T_BOOL),
     OPT_RANGE(revoke_grace, 1, 60),
     OPT(state_dir, T_PATH),
@@ -126,6 +127,7 @@ void okta_config_init(struct okta_config *cfg)
     cfg->end_on_close = true;
     cfg->watch = OKTA_WATCH_YES;
     cfg->watch_interval = 60;
+    cfg->watch_budget = 60;
     cfg->keepalive = true;
     cfg->revoke_grace = 5;
     /* The string defaults live here, once; okta_config_load fails if

@@ -697,6 +697,7 @@ enum okta_status okta_direct_request(struct okta_client *c, enum okta_method met
             okta_http_read_error(resp, res);
             st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "rate limited (429)");
             wait_ms = okta_http_rate_limit_wait_ms(resp->rate_reset, resp->date);
+            res->rate_reset_ms = wait_ms > 0 ? wait_ms : 0;
             memcpy(retry_for, resp->request_id, sizeof(retry_for));
             again = true;
         } else if (resp->status >= 500) {

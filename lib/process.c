@@ -45,6 +45,23 @@ int okta_boot_id(char out[OKTA_BOOT_ID_LEN + 1])
 
 int okta_process_start_time(pid_t pid, unsigned long long *start)
 {
+    char state;
+
+    return okta_process_stat(pid, start, &state);
+}
+
+bool okta_process_running(pid_t pid, unsigned long long start)
+{
+    unsigned long long now;
+    char state;
+
+    /* A zombie has ended: only its parent has not collected it yet. */
+    return okta_process_stat(pid, &now, &state) == 0 && now == start && state != 'Z' &&
+           state != 'X' && state != 'x';
+}
+
+int okta_process_stat(pid_t pid, unsigned long long *start, char *state)
+{
     char path[64], buf[1024];
     const char *p;
     char *end;
@@ -61,6 +78,9 @@ int okta_process_start_time(pid_t pid, unsigned long long *start)
     if (p == NULL)
         return -1;
     p++;
+    if (p[0] != ' ' || p[1] == '\0')
+        return -1;
+    *state = p[1];
     for (field = 2; field < 22; field++) {
         p = strchr(p, ' ');
         if (p == NULL)

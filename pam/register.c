@@ -34,14 +34,12 @@ static const char *string_item(pam_handle_t *pamh, int item)
     return pam_get_item(pamh, item, &v) == PAM_SUCCESS ? v : NULL;
 }
 
-static void log_registry(const struct okta_pam_ctx *ctx, int priority, const char *outcome,
-                         const char *why)
+/* A result carrying why the registry could not be used, for the log line. */
+static const struct okta_result *registry_result(struct okta_result *res, const char *why)
 {
-    struct okta_result res;
-
-    okta_result_clear(&res);
-    okta_result_set(&res, OKTA_ERR_INTERNAL, "%s", why);
-    okta_log_outcome(ctx, priority, outcome, &res);
+    okta_result_clear(res);
+    okta_result_set(res, OKTA_ERR_INTERNAL, "%s", why);
+    return res;
 }
 
 static char *dup_or_null(const char *s, bool *failed)
@@ -93,6 +91,7 @@ int okta_register_login(struct okta_pam_ctx *ctx, const struct okta_handoff *h,
                         const struct okta_session *s)
 {
     struct okta_login_record r;
+    struct okta_result res;
     char err[OKTA_CONFIG_ERR_MAX], name[OKTA_RECORD_NAME_MAX], *copy;
     int dir_fd, rc = -1;
 
@@ -112,10 +111,10 @@ int okta_register_login(struct okta_pam_ctx *ctx, const struct okta_handoff *h,
         return PAM_SUCCESS;
     }
     if (ctx->cfg.watch == OKTA_WATCH_REQUIRED) {
-        log_registry(ctx, LOG_ERR, "watch_register_failed", err);
+        okta_log_outcome(ctx, LOG_ERR, "watch_register_failed", registry_result(&res, err));
         return PAM_SESSION_ERR;
     }
-    log_registry(ctx, LOG_WARNING, "watch_register_failed", err);
+    okta_log_outcome(ctx, LOG_WARNING, "watch_register_failed", registry_result(&res, err));
     return PAM_SUCCESS;
 }
 
@@ -146,6 +145,7 @@ static char *find_record(struct okta_pam_ctx *ctx, int dir_fd, const char *id)
 void okta_register_close(struct okta_pam_ctx *ctx, const char *id, bool ended)
 {
     struct okta_login_record r;
+    struct okta_result res;
     char err[OKTA_CONFIG_ERR_MAX], *name;
     int dir_fd;
 
@@ -166,10 +166,10 @@ void okta_register_close(struct okta_pam_ctx *ctx, const char *id, bool ended)
         /* okta-sessiond ends the session once Okta answers again. */
         r.ended = true;
         if (okta_registry_replace(dir_fd, name, &r, err, sizeof(err)) == 0)
-            log_registry(ctx, LOG_NOTICE, "watch_left_to_daemon",
-                         "the session could not be ended; okta-sessiond will end it");
+            okta_log_outcome(ctx, LOG_NOTICE, "watch_left_to_daemon",
+                             registry_result(&res, "okta-sessiond ends the session later"));
         else
-            log_registry(ctx, LOG_ERR, "watch_register_failed", err);
+            okta_log_outcome(ctx, LOG_ERR, "watch_register_failed", registry_result(&res, err));
         okta_record_free(&r);
     }
     free(name);

@@ -12,7 +12,8 @@ packages="build-essential autoconf automake libtool pkg-config
   openssl python3 python3-yaml python3-jsonschema
   openssh-server openssh-client sudo login util-linux procps iproute2
   valgrind clang libclang-rt-14-dev
-  curl ca-certificates gnuplot-nox cppcheck gdb nginx-light"
+  curl ca-certificates gnuplot-nox cppcheck gdb nginx-light
+  libsystemd-dev"
 # Man page lint and the Debian package (issue 7).
 packages="$packages mandoc debhelper dpkg-dev fakeroot"
 missing=""

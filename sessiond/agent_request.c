@@ -70,6 +70,7 @@ static void write_answer(int fd, const struct okta_response *resp, const struct 
     a.rate_remaining = resp->rate_remaining;
     a.rate_reset = resp->rate_reset;
     a.date = resp->date;
+    a.rate_reset_ms = res->rate_reset_ms;
     a.oversized = resp->oversized;
     a.body_len = resp->body != NULL ? (uint32_t)resp->len : 0;
     memcpy(a.request_id, res->request_id, sizeof(a.request_id));

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
     struct okta_config cfg;
     char err[OKTA_CONFIG_ERR_MAX];
     sigset_t stop_signals;
+    struct rlimit files;
     int dir_fd, signal_fd, rc;
     struct okta_agent *agent = NULL;
     bool serve_agent;
@@ -143,6 +145,12 @@ int main(int argc, char **argv)
         okta_config_free(&cfg);
         free(args.config_path);
         return EXIT_FAILURE;
+    }
+
+    /* One pidfd per watched leader: as many descriptors as allowed. */
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
     }
 
     if (!args.foreground && !args.once && daemon(0, 0) != 0) {

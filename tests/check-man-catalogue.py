@@ -141,6 +141,23 @@ def main():
             for frag in constant_fragments(fmt):
                 need(frag, "%s detail" % path)
 
+    # okta-sessiond's lines in okta-sessiond(8).
+    dcat = catalogue_section(roff_text("doc/okta-sessiond.8"))
+    for path in sorted(glob.glob(os.path.join(SRCDIR, "sessiond", "*.c"))):
+        text = read(os.path.relpath(path, SRCDIR))
+        rel = os.path.relpath(path, SRCDIR)
+        for m in re.finditer(r"\bsyslog\(\s*(LOG_[A-Z]+),\s*" + LITERAL, text, re.S):
+            for frag in constant_fragments(c_string(m.group(2))):
+                checked += 1
+                if re.sub(r"\s+", " ", frag) not in dcat:
+                    failures.append("%s syslog: %r is not in okta-sessiond(8)" % (rel, frag))
+        for m in re.finditer(r"sessiond_log_(?:record|result)\(\s*(LOG_[A-Z]+),\s*\"([a-z_]+)\"",
+                             text):
+            checked += 1
+            if not re.search(r"(?:^| )%s \(%s\)" % (m.group(2), LEVELS[m.group(1)]), dcat):
+                failures.append("%s: %s is not catalogued as (%s) in okta-sessiond(8)"
+                                % (rel, m.group(2), LEVELS[m.group(1)]))
+
     if failures:
         print("\n".join(failures))
         print("man-catalogue: FAILED (%d of %d)" % (len(failures), checked))

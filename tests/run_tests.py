@@ -11,7 +11,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITES = ["fake_okta", "pam", "cli"]   # tests/e2e has its own runner (run.sh)
+SUITES = ["fake_okta", "pam", "cli", "sessiond"]   # tests/e2e has its own runner (run.sh)
 
 
 def main(argv):

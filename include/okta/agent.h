@@ -45,6 +45,7 @@ struct okta_agent_answer_head {
     uint32_t status;        /* enum okta_status of the daemon's okta_http_request */
     int32_t http_status;
     int64_t rate_limit, rate_remaining, rate_reset, date;
+    int64_t rate_reset_ms;  /* the result's: after a 429, ms until the reset */
     uint32_t oversized;
     uint32_t body_len;      /* then the body, byte for byte */
     char request_id[OKTA_REQUEST_ID_MAX];

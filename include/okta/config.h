@@ -59,6 +59,7 @@ struct okta_config {
     bool debug;
     enum okta_watch watch;
     long watch_interval;
+    long watch_budget;      /* requests per minute okta-sessiond may send */
     bool keepalive;
     long revoke_grace;
     char *state_dir;

@@ -80,5 +80,10 @@ int okta_registry_sweep_temporaries(int dir_fd, long max_age);
  * /proc/PID/stat); both return -1 when they cannot be read. */
 int okta_boot_id(char out[OKTA_BOOT_ID_LEN + 1]);
 int okta_process_start_time(pid_t pid, unsigned long long *start);
+/* ... and its state letter (field 3: R, S, Z, ...). */
+int okta_process_stat(pid_t pid, unsigned long long *start, char *state);
+/* True if pid is the process that started at start and has not ended
+ * (a zombie has). */
+bool okta_process_running(pid_t pid, unsigned long long start);
 
 #endif

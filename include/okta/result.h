@@ -35,6 +35,7 @@ struct okta_result {
     char detail[OKTA_DETAIL_MAX];            /* escaped, secret-free text for syslog */
     long rate_limit;      /* X-Rate-Limit-Limit of the last response, 0 if none */
     long rate_remaining;  /* X-Rate-Limit-Remaining of the last response */
+    long rate_reset_ms;   /* after a 429: ms until X-Rate-Limit-Reset, 0 if unknown */
 };
 
 void okta_result_clear(struct okta_result *r);

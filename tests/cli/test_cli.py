@@ -495,5 +495,95 @@ class Usage(CliTestCase):
         self.assertIn("visible", run.stdout)
 
 
+sys.path.insert(0, os.path.dirname(HERE))
+from registry_records import start_time, write_record  # noqa: E402
+
+
+class Logins(CliTestCase):
+    """okta-session logins: the registry, without session ids unless --show-id."""
+
+    def setUp(self):
+        super().setUp()
+        self.state_dir = self.config["state_dir"]
+        self.leader = subprocess.Popen(["sleep", "600"], start_new_session=True)
+        self.addCleanup(lambda: (self.leader.kill(), self.leader.wait()))
+        while start_time(self.leader.pid) is None:
+            time.sleep(0.01)
+
+    def records(self):
+        live = self.create_session("alice")
+        ended = self.create_session("bob")
+        orphan = self.create_session("carol")
+        write_record(self.state_dir, live, login_of("alice"), self.leader.pid,
+                     user_id=self.user_ids["alice"], tty="pts/1", rhost="192.0.2.1",
+                     opened=1764624000, name="%032x.login" % 1)
+        write_record(self.state_dir, ended, login_of("bob"), self.leader.pid, pam_user="bob",
+                     service="su", tty="pts/\x1b[2J", rhost=None, ended=True,
+                     name="%032x.login" % 2)
+        write_record(self.state_dir, orphan, login_of("carol"), self.leader.pid,
+                     pam_user="carol", start=start_time(self.leader.pid) + 1,
+                     name="%032x.login" % 3)
+        return live, ended, orphan
+
+    def test_text(self):
+        ids = self.records()
+        r = self.cli("logins")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split()[:3], ["USER", "OKTA", "LOGIN"])
+        self.assertRegex(lines[1], r"^alice +alice@example.com +sshd +pts/1 +192\.0\.2\.1 +"
+                                   r"2025-12-01T21:20:00Z +%d +live$" % self.leader.pid)
+        self.assertRegex(lines[2], r"^bob .* su .*pts/\\x1b\[2J .* ended, waiting for Okta$")
+        self.assertRegex(lines[3], r"^carol .* orphan$")
+        self.assertEqual(r.requests, [])
+        for sid in ids:
+            self.assertNotIn(sid, r.stdout)
+
+    def test_json(self):
+        self.records()
+        r = self.cli("--json", "logins")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        logins = r.json()["logins"]
+        self.assertEqual([(l["user"], l["state"]) for l in logins],
+                         [("alice", "live"), ("bob", "ended, waiting for Okta"),
+                          ("carol", "orphan")])
+        self.assertEqual(logins[0]["login"], login_of("alice"))
+        self.assertEqual(logins[0]["leader"], self.leader.pid)
+        self.assertEqual(logins[0]["since"], "2025-12-01T21:20:00Z")
+        self.assertIsNone(logins[1]["rhost"])
+        self.assertNotIn("sessionId", logins[0])
+
+    def test_show_id(self):
+        live, ended, orphan = self.records()
+        r = self.cli("--json", "--show-id", "logins", show_ids=True)
+        self.assertEqual([l["sessionId"] for l in r.json()["logins"]], [live, ended, orphan])
+        r = self.cli("--show-id", "logins", show_ids=True)
+        self.assertIn(live, r.stdout)
+
+    def test_nothing_registered(self):
+        r = self.cli("logins")
+        self.assertEqual(r.rc, EXIT_OK, r)
+        self.assertIn("no logins registered", r.stdout)
+        r = self.cli("--json", "logins")
+        self.assertEqual(r.json(), {"logins": []})
+
+    def test_unreadable_record_is_reported(self):
+        self.records()
+        path = os.path.join(self.state_dir, "%032x.login" % 9)
+        with open(path, "w") as f:
+            f.write("version 1\nsession_id")
+        os.chmod(path, 0o600)
+        r = self.cli("logins")
+        self.assertEqual(r.rc, EXIT_FAILED, r)
+        self.assertIn("unreadable", r.stderr)
+        self.assertEqual(len(r.stdout.splitlines()), 4)
+
+    def test_state_dir_open_to_others_is_refused(self):
+        os.makedirs(self.state_dir, 0o755)
+        os.chmod(self.state_dir, 0o755)
+        r = self.cli("logins")
+        self.assertEqual(r.rc, EXIT_FAILED, r)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -9,8 +9,11 @@ and removes everything it made when it ends.
 import os
 import sys
 import threading
+import time
 
-from e2e import USERS, Sshd, login_of, private_system, session_ids, wait_for
+import subprocess
+
+from e2e import BUILDDIR, USERS, Sessiond, Sshd, login_of, private_system, session_ids, wait_for
 from fake_okta import describe
 
 OUT = threading.Lock()
@@ -35,6 +38,62 @@ def login(sshd, user, answers, command, title):
         say("   | %s" % line)
     say("   ssh exit code: %d" % r.returncode)
     return r
+
+
+def revocation(system, sshd):
+    """okta-sessiond watches the login; an admin ends the session in Okta; the
+    SSH connection drops within one watch_interval plus revoke_grace."""
+    fake = system.fake
+    say()
+    say("== an admin ends okta-demo's Okta session while okta-demo is logged in")
+    system.write_config(watch_interval=10, revoke_grace=1)
+    say("   okta-sessiond --foreground (watch_interval = 10, revoke_grace = 1)")
+    daemon = Sessiond(system).start()
+    proc = None
+    try:
+        fake.clear_requests()
+        fake.on_request = show_requests
+        say("   $ ssh -p %d okta-demo@127.0.0.1 'echo logged in; sleep 300'" % sshd.port)
+        proc = sshd.start_ssh("okta-demo", "echo logged in; sleep 300",
+                              answers=[USERS["okta-demo"][1]])
+        line = proc.stdout.readline().decode().strip()
+        say("   | %s" % line)
+        sid = session_ids(fake.requests)[0]
+        wait_for(lambda: os.path.isdir(system.state_dir) and os.listdir(system.state_dir), 5,
+                 "the login's record")
+        say("   $ okta-session logins")
+        listing = subprocess.run([os.path.join(BUILDDIR, "okta-session"), "logins"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 env=system.program_env())
+        for text in listing.stdout.splitlines():
+            say("   | %s" % text)
+        say("   admin: ends the session in Okta (as \"Clear user sessions\" does)")
+        fake.end_session(sid)
+        ended = time.monotonic()
+        try:
+            proc.wait(15)
+        except Exception:
+            proc.kill()
+            proc.wait()
+            say("   => FAILED: still connected")
+            return 1
+        took = time.monotonic() - ended
+        say("   ssh: connection closed by the server, exit code %d, %.1f s after the "
+            "admin's action" % (proc.returncode, took))
+        say("   (the GET that found it gone is okta-sessiond's; the DELETE is close_session's, "
+            "run by sshd on SIGTERM)")
+        for line in daemon.log():
+            if line.message.split(" ", 1)[0] in ("revoked", "ending_login"):
+                say("   okta-sessiond: %s" % line.message)
+        say("   => the login ended with its Okta session")
+        return 0
+    finally:
+        fake.on_request = None
+        daemon.stop()
+        if proc is not None:
+            proc.stdout.close()
+            proc.stderr.close()
+        system.write_config()
 
 
 def main():
@@ -63,6 +122,9 @@ def main():
                           else "FAILED"))
         status |= not ok
 
+        status |= revocation(system, sshd)
+
+        fake.on_request = show_requests
         fake.clear_requests()
         r = login(sshd, "okta-demo", ["not-the-password"], "true",
                   "a wrong password: Okta answers 401 E0000004 and sshd refuses")

@@ -52,6 +52,7 @@ from harness import read_syslog_capture  # noqa: E402
 EXAMPLES = os.path.join(SRCDIR, "examples")
 MODULE = (os.environ.get("OKTA_TEST_MODULE")
           or os.path.join(BUILDDIR, ".libs/pam_okta_session.so"))
+SESSIOND = os.environ.get("OKTA_TEST_SESSIOND") or os.path.join(BUILDDIR, "okta-sessiond")
 SYSLOG_SHIM = (os.environ.get("OKTA_TEST_SYSLOG_SHIM")
                or os.path.join(BUILDDIR, "tests/pam/.libs/libsyslog_capture.so"))
 SECURITY_DIR = os.path.dirname(sorted(
@@ -151,6 +152,7 @@ class PrivateSystem:
         self.homes = os.path.join(self.root, "home")
         os.mkdir(self.homes, 0o755)
         self.syslog = os.path.join(self.root, "syslog")
+        self.state_dir = os.path.join(self.root, "state")
 
     # ---- mounts ------------------------------------------------------------
 
@@ -272,7 +274,7 @@ class PrivateSystem:
                   "ca_file": self.fake.ca_file, "login_format": "%u@" + DOMAIN,
                   "push_timeout": "20",
                   # The registry of logins: on the namespace's tmpfs, never the machine's.
-                  "state_dir": os.path.join(self.root, "state")}
+                  "state_dir": self.state_dir}
         config.update({k: str(v) for k, v in keys.items()})
         path = os.path.join(self.security, os.path.basename(CONFIG_PATH))
         with open(path, "w") as f:
@@ -303,6 +305,12 @@ class PrivateSystem:
                 self.fake.update_user(login_of(name), password=okta, locked_out=False)
             if factors and "push" in factors:
                 self.fake.push_auto(login_of(name), None)   # pushes wait for the test
+        self.fake.session_idle_lifetime = None
+        self.fake.session_max_lifetime = None
+        for name, (_uid, okta, _local, _factors) in USERS.items():
+            if okta is not None:
+                self.fake.activate_user(login_of(name))
+        shutil.rmtree(self.state_dir, ignore_errors=True)
         open(self.syslog, "w").close()
         shutil.rmtree("/run/sudo", ignore_errors=True)
 
@@ -400,6 +408,29 @@ class Sshd:
         ANSWERS in order by an SSH_ASKPASS program, which also records them.
         LIVE: ssh's messages and each prompt go to this process's stderr as
         they happen (the demo) instead of into the result."""
+        args, env, ask = self._ssh_command(user, command, answers, methods, identity, tty, live)
+        start = time.monotonic()
+        stdin = {"input": stdin_text.encode()} if stdin_text is not None else \
+            {"stdin": subprocess.DEVNULL}
+        proc = subprocess.run(args, env=env, **stdin, stdout=subprocess.PIPE,
+                              stderr=None if live else subprocess.PIPE, timeout=timeout,
+                              start_new_session=True)
+        result = SshResult(proc, time.monotonic() - start)
+        try:
+            with open(os.path.join(ask, "prompts")) as f:
+                result.prompts = [json.loads(line) for line in f]
+        except FileNotFoundError:
+            result.prompts = []
+        return result
+
+    def start_ssh(self, user, command, answers=(), methods="keyboard-interactive", tty=False):
+        """The real ssh client as a running process (subprocess.Popen, stdout
+        and stderr piped, stdin closed): for logins the test ends from outside."""
+        args, env, _ask = self._ssh_command(user, command, answers, methods, None, tty, False)
+        return subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+
+    def _ssh_command(self, user, command, answers, methods, identity, tty, live):
         ask = tempfile.mkdtemp(prefix="askpass-", dir=self.dir)
         with open(os.path.join(ask, "answers"), "w") as f:
             json.dump(list(answers), f)
@@ -419,19 +450,45 @@ class Sshd:
                "DISPLAY": ":e2e", "E2E_ASKPASS_DIR": ask}
         if live:
             env["E2E_ASKPASS_SHOW"] = "1"
-        start = time.monotonic()
-        stdin = {"input": stdin_text.encode()} if stdin_text is not None else \
-            {"stdin": subprocess.DEVNULL}
-        proc = subprocess.run(args, env=env, **stdin, stdout=subprocess.PIPE,
-                              stderr=None if live else subprocess.PIPE, timeout=timeout,
-                              start_new_session=True)
-        result = SshResult(proc, time.monotonic() - start)
-        try:
-            with open(os.path.join(ask, "prompts")) as f:
-                result.prompts = [json.loads(line) for line in f]
-        except FileNotFoundError:
-            result.prompts = []
-        return result
+        return args, env, ask
+
+
+class Sessiond:
+    """okta-sessiond --foreground in the namespace, on the module's
+    configuration file (the default path, in the private /etc)."""
+
+    def __init__(self, system):
+        self.system = system
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([SESSIOND, "--foreground"], env=self.system.program_env(),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        wait_for(lambda: self.proc.poll() is not None or any(
+            l.ident.startswith("okta-sessiond") and l.message.startswith("started")
+            for l in self.system.log()), 10, "okta-sessiond to start")
+        if self.proc.poll() is not None:
+            raise AssertionError("okta-sessiond exited: %s" % self.proc.stderr.read().decode())
+        return self
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stderr.close()
+        rc, self.proc = self.proc.returncode, None
+        if rc != 0:
+            raise AssertionError("okta-sessiond exited with %d" % rc)
+
+    def log(self):
+        return [l for l in self.system.log() if l.ident.startswith("okta-sessiond")]
 
 
 def _live_sshds():

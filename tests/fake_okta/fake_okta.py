@@ -771,6 +771,12 @@ class FakeOkta:
         self.otp_lifetime = 300
         # Seconds after which an unanswered push becomes TIMEOUT (None: never).
         self.push_expiry = None
+        # The org's session policy for sessions created from now on (None: the
+        # lifetime create_session is given, 7200 s): idle lifetime (a refresh
+        # moves expiresAt to now + idle) and maximum lifetime (no refresh
+        # moves expiresAt past createdAt + max).
+        self.session_idle_lifetime = None
+        self.session_max_lifetime = None
 
         self._lock = threading.RLock()
         self._users = {}            # lower(login) -> _User
@@ -1189,6 +1195,8 @@ class FakeOkta:
         if not isinstance(username, str) or not username:
             return None
         user = self._users.get(username.lower())
+        if user is not None and getattr(user, "deactivated", False):
+            return None                 # a deactivated user cannot sign in
         if user is not None or "@" in username:
             return user
         candidates = [u for u in self._users.values()
@@ -1234,9 +1242,15 @@ class FakeOkta:
                 break
         now = self.now()
         factor_methods = set(amr) - {"pwd"}
+        if self.session_idle_lifetime is not None:
+            lifetime = self.session_idle_lifetime
+        max_expires = (now + self.session_max_lifetime
+                       if self.session_max_lifetime is not None else None)
+        expires = now + lifetime if max_expires is None else min(now + lifetime, max_expires)
         self._sessions[sid] = {
             "id": sid, "login": user.login, "userId": user.id, "created": now,
-            "expires": now + lifetime, "lifetime": lifetime, "status": status,
+            "expires": expires, "lifetime": lifetime, "max_expires": max_expires,
+            "status": status,
             "amr": list(amr),
             "lastPasswordVerification": verified_at if "pwd" in amr else None,
             "lastFactorVerification": verified_at if factor_methods else None,
@@ -1274,6 +1288,27 @@ class FakeOkta:
         """End a session as an admin elsewhere would (GET then 404)."""
         with self._lock:
             self._sessions.pop(sid, None)
+
+    def clear_user_sessions(self, login):
+        """End every session of LOGIN, as an admin's "Clear user sessions"
+        (DELETE /api/v1/users/{id}/sessions) does; returns how many ended."""
+        with self._lock:
+            ids = [sid for sid, s in self._sessions.items()
+                   if s["login"].lower() == login.lower()]
+            for sid in ids:
+                del self._sessions[sid]
+            return len(ids)
+
+    def deactivate_user(self, login):
+        """Deactivate LOGIN as an admin would: every session of the user ends
+        (GET then 404) and the user can no longer sign in (E0000004)."""
+        with self._lock:
+            self._users[login.lower()].deactivated = True
+            self.clear_user_sessions(login)
+
+    def activate_user(self, login):
+        with self._lock:
+            self._users[login.lower()].deactivated = False
 
     def transaction(self, state_token):
         """State of an authn transaction (dict: stateToken, login, status,
@@ -2068,7 +2103,7 @@ class FakeOkta:
                 return self._error("E0000004")
             t["used"] = True
             user = self._users.get(t["login"].lower())
-            if user is None:
+            if user is None or getattr(user, "deactivated", False):
                 return self._error("E0000004")
             sid = self._create_session(user, t["amr"], t["issued"])
             return _Response(200, self._session_json(self._sessions[sid]))
@@ -2093,6 +2128,8 @@ class FakeOkta:
             # Idle extension; at least one second later so a client that parses
             # whole seconds sees the change.
             s["expires"] = max(self.now() + s["lifetime"], s["expires"] + 1)
+            if s.get("max_expires") is not None:
+                s["expires"] = min(s["expires"], s["max_expires"])
             return _Response(200, self._session_json(s))
 
     def _h_session_delete(self, req):

@@ -4,7 +4,7 @@
 set -eu
 srcdir=${OKTA_TEST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${OKTA_TEST_BUILDDIR:-$srcdir}
-for target in session error authn config; do
+for target in session error authn config record; do
     set -- "$srcdir/tests/fuzz/corpus/fuzz_$target"/*
     "$builddir/tests/fuzz/replay_$target" "$@"
     echo "fuzz-replay-$target: ok ($# inputs)"

@@ -11,10 +11,11 @@ mkdir -p "$out"
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$top/include -I$top -I$top/tests/fuzz"
 libs="$(pkg-config --cflags --libs json-c libcurl) -lpthread"
 common="$top/lib/config.c $top/lib/json.c $top/lib/result.c $top/lib/secret.c $top/lib/response.c"
-for target in fuzz_session fuzz_error fuzz_authn fuzz_config; do
+for target in fuzz_session fuzz_error fuzz_authn fuzz_config fuzz_record; do
     case $target in
     # The authn state machine answers from the input, not from libcurl.
     fuzz_authn) src="$common $top/lib/authn.c $top/tests/fuzz/authn_transport.c" ;;
+    fuzz_record) src="$common $top/lib/record.c" ;;
     *) src="$common $top/lib/session.c $top/lib/http.c $top/lib/authn.c" ;;
     esac
     # shellcheck disable=SC2086

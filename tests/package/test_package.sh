@@ -94,6 +94,17 @@ done
 example=/usr/share/doc/$pkg/examples/pam_okta_session.conf
 [ "$(stat -c '%a %U' "$example")" = "600 root" ] || fail "$example is not 0600 root"
 [ -f /usr/share/pam-configs/okta-session ] || fail "no pam-auth-update profile"
+# okta-sessiond: shipped, enabled, its registry made root-only, harmless idle.
+[ -x /usr/sbin/okta-sessiond ] || fail "no /usr/sbin/okta-sessiond"
+[ -f /usr/share/man/man8/okta-sessiond.8.gz ] || fail "no man page okta-sessiond.8"
+unit=/lib/systemd/system/okta-sessiond.service
+[ -f "$unit" ] || fail "no $unit"
+grep -q '^ExecStart=/usr/sbin/okta-sessiond --foreground$' "$unit" || fail "$unit: ExecStart"
+grep -q '^CapabilityBoundingSet=CAP_KILL$' "$unit" || fail "$unit: capabilities"
+[ -L /etc/systemd/system/multi-user.target.wants/okta-sessiond.service ] ||
+    fail "okta-sessiond.service is not enabled"
+[ "$(stat -c '%a %U' /var/lib/pam_okta_session)" = "700 root" ] ||
+    fail "/var/lib/pam_okta_session is not 0700 root"
 # Default: no — installing changes no stack.
 if grep -q pam_okta_session /etc/pam.d/common-*; then fail "profile enabled on install"; fi
 snapshot | cmp -s - "$work/pam.d.before" || fail "installing changed /etc/pam.d"
@@ -158,6 +169,14 @@ for want in "POST /api/v1/authn -> 200 SUCCESS" "POST /api/v1/sessions -> 200 AC
 done
 ok login
 
+# The login was registered for okta-sessiond and removed at close_session;
+# one pass of the installed daemon over the now empty registry does nothing.
+[ -z "$(ls -A /var/lib/pam_okta_session)" ] || fail "close_session left a record"
+mark=$(wc -l <"$work/fake.log")
+/usr/sbin/okta-sessiond --once || fail "okta-sessiond --once"
+[ "$(wc -l <"$work/fake.log")" -eq "$mark" ] || fail "an idle okta-sessiond sent requests"
+ok sessiond
+
 mark=$(wc -l <"$work/fake.log")
 if echo "not-the-password" | wrapped pamtester "$service" tester authenticate \
     >"$work/wrong.log" 2>&1; then
@@ -182,6 +201,9 @@ if grep -q pam_okta_session /etc/pam.d/common-*; then fail "disable left the mod
 dpkg --purge "$pkg" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
 rm -f "/etc/pam.d/$service"
 [ ! -e "$module" ] || fail "purge left $module"
+[ ! -e /var/lib/pam_okta_session ] || fail "purge left /var/lib/pam_okta_session"
+[ ! -e /etc/systemd/system/multi-user.target.wants/okta-sessiond.service ] ||
+    fail "purge left okta-sessiond.service enabled"
 snapshot >"$work/pam.d.after"
 if ! cmp -s "$work/pam.d.before" "$work/pam.d.after"; then
     diff "$work/pam.d.before" "$work/pam.d.after" || true

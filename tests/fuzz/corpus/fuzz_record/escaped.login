@@ -1,0 +1,10 @@
+version 1
+session_id 102x
+okta_login a%20b%0A
+pam_user bob
+service su
+leader_pid 2
+leader_start 0
+boot_id 0123abcd-0123-4567-89ab-0123456789ab
+opened 0
+ended 1

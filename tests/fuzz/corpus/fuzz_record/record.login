@@ -1,0 +1,14 @@
+version 1
+session_id 102abcDEF_-xyz
+user_id 00u1
+okta_login alice@example.com
+pam_user alice
+service sshd
+tty pts/1
+rhost 192.0.2.1
+leader_pid 1234
+leader_start 98765
+boot_id 0123abcd-0123-4567-89ab-0123456789ab
+logind_session c7
+opened 1764624000
+ended 0
