@@ -13,8 +13,8 @@ packages="build-essential autoconf automake libtool pkg-config
   openssh-server openssh-client sudo login util-linux procps iproute2
   valgrind clang libclang-rt-14-dev
   curl ca-certificates gnuplot-nox cppcheck gdb"
-# Man page lint and the Debian package (issue 7).
-packages="$packages mandoc debhelper dpkg-dev fakeroot"
+# Man page lint, and the Debian package and its lint.
+packages="$packages mandoc debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
