@@ -212,7 +212,27 @@ KDC
         fail "another profile's line can skip the module"
     first=$(sed -n '/per-package modules (the "Primary" block)/{n;p;q}' /etc/pam.d/common-auth)
     echo "$first" | grep -q pam_okta_session.so || fail "the Primary block starts with: $first"
+    /usr/bin/okta-session check >"$work/check.log" 2>&1 || { cat "$work/check.log"; fail "okta-session check"; }
+    grep -q '^ok *pam-stack.*no line before pam_okta_session.so' "$work/check.log" ||
+        { cat "$work/check.log"; fail "check did not pass the stack"; }
     ok other-profiles-stack
+
+    # A profile that outranks the module's (none of Debian's does) would
+    # skip it: okta-session check says which line.
+    sed -e 's/^Name: .*/Name: ahead of Okta (test)/' -e 's/^Priority: .*/Priority: 4096/' \
+        /usr/share/pam-configs/unix >/usr/share/pam-configs/okta-test-ahead
+    pam-auth-update --package
+    if /usr/bin/okta-session check >"$work/check.log" 2>&1; then
+        cat "$work/check.log"
+        fail "check passed a common-auth whose first line skips the module"
+    fi
+    grep -q '^failed *pam-stack *.*common-auth line [0-9]* can skip pam_okta_session.so' \
+        "$work/check.log" || { cat "$work/check.log"; fail "check did not name the line"; }
+    rm /usr/share/pam-configs/okta-test-ahead
+    pam-auth-update --package
+    python3 "$top/tests/package/skippers.py" /etc/pam.d/common-auth pam_okta_session.so ||
+        fail "common-auth after the test profile left"
+    ok check-flags-profile-ahead
 
     mark=$(wc -l <"$work/fake.log")
     login_as okta-common tester "$okta_password" authenticate acct_mgmt open_session close_session ||
