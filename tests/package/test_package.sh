@@ -8,7 +8,9 @@
 #   installed.sh installs it with dpkg, enables the profile, logs users in
 #   through common-* against the fake Okta org, stacks the real profiles of
 #   libpam-krb5, libpam-sss and libpam-ldapd with it, removes it in ways
-#   that must be refused and one that must work, and purges it.
+#   that must be refused and one that must work, and purges it; then
+#   root_scripts.sh runs the README's commands on a machine without sudo
+#   and, as another user, through sudo.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "test_package: run as root"; exit 1; }
@@ -64,3 +66,7 @@ rc=0
 "$top/tests/package/sandbox.sh" "$work" "$top/tests/package/installed.sh" "$deb" "$work" "$top" || rc=$?
 snapshot | cmp -s - "$work/host-pam.d.before" || fail "this machine's /etc/pam.d changed"
 [ "$rc" -eq 0 ] || fail "installed.sh"
+
+# ---- the README's commands without sudo and through it: in a sandbox too -------
+"$top/tests/package/sandbox.sh" "$work" "$top/tests/package/root_scripts.sh" "$top" ||
+    fail "root_scripts.sh"
