@@ -151,7 +151,7 @@ static void *accept_loop(void *p)
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            syslog(LOG_ERR, "agent: poll failed: %m");
+            syslog(LOG_ERR, "agent: poll failed: %s", strerror(errno));
             break;
         }
         if (fds[1].revents != 0) {
