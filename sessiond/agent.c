@@ -1,9 +1,9 @@
 /*
- * The agent's socket and threads: one thread accepts root peers, each
- * accepted connection is served in a thread of its own (requests wait on
- * Okta, not on the CPU, so a hundred logins at once are a hundred waits),
- * and the libcurl handles with their warm connections are kept in a pool
- * between requests.
+ * The agent's socket and threads: one thread accepts root peers, and each
+ * accepted connection is served by a worker of a pool that grows to the
+ * number of requests in flight (requests wait on Okta, not on the CPU, so a
+ * hundred logins at once are a hundred waits) and keeps its threads for the
+ * next burst; libcurl easy handles are pooled the same way.
  */
 #include "config.h"
 
@@ -35,15 +35,20 @@ struct okta_agent {
     pthread_t acceptor;
     pthread_mutex_t lock;
     pthread_cond_t idle_cond; /* signalled when active drops to zero */
-    int active;
+    pthread_cond_t work_cond; /* a connection was queued, or stopping */
+    int active;               /* connections queued or being served */
+    struct pending *queue, **queue_tail;
+    int queued;               /* connections in the queue, not yet taken */
+    int workers, waiting;     /* threads in the pool, and those asleep */
+    bool stopping;
     struct okta_conn *idle[MAX_IDLE_CONNS];
     int n_idle;
     struct okta_agent_multi *multi;
 };
 
-struct worker_arg {
-    struct okta_agent *agent;
+struct pending {
     int fd;
+    struct pending *next;
 };
 
 const struct okta_config *okta_agent_config(const struct okta_agent *agent)
@@ -80,14 +85,35 @@ void okta_agent_give_back_conn(struct okta_agent *agent, struct okta_conn *conn)
 
 static void *worker(void *p)
 {
-    struct worker_arg *w = p;
-    struct okta_agent *agent = w->agent;
+    struct okta_agent *agent = p;
 
-    okta_agent_serve(agent, w->fd);
-    close(w->fd);
-    free(w);
     pthread_mutex_lock(&agent->lock);
-    if (--agent->active == 0)
+    for (;;) {
+        struct pending *q;
+        int fd;
+
+        while (agent->queue == NULL && !agent->stopping) {
+            agent->waiting++;
+            pthread_cond_wait(&agent->work_cond, &agent->lock);
+            agent->waiting--;
+        }
+        if (agent->queue == NULL)
+            break; /* stopping, and nothing left to serve */
+        q = agent->queue;
+        agent->queue = q->next;
+        agent->queued--;
+        if (agent->queue == NULL)
+            agent->queue_tail = &agent->queue;
+        pthread_mutex_unlock(&agent->lock);
+        fd = q->fd;
+        free(q);
+        okta_agent_serve(agent, fd);
+        close(fd);
+        pthread_mutex_lock(&agent->lock);
+        if (--agent->active == 0)
+            pthread_cond_broadcast(&agent->idle_cond);
+    }
+    if (--agent->workers == 0)
         pthread_cond_broadcast(&agent->idle_cond);
     pthread_mutex_unlock(&agent->lock);
     return NULL;
@@ -111,27 +137,35 @@ static bool peer_is_root(int fd)
 
 static void start_worker(struct okta_agent *agent, int fd)
 {
-    struct worker_arg *w = malloc(sizeof(*w));
+    struct pending *q = malloc(sizeof(*q));
     pthread_attr_t attr;
     pthread_t tid;
-    bool started = false;
+    bool taken = false;
 
     pthread_mutex_lock(&agent->lock);
-    if (w != NULL && agent->active < MAX_ACTIVE) {
+    if (q != NULL && agent->active < MAX_ACTIVE) {
+        q->fd = fd;
+        q->next = NULL;
+        *agent->queue_tail = q;
+        agent->queue_tail = &q->next;
         agent->active++;
-        w->agent = agent;
-        w->fd = fd;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, WORKER_STACK);
-        started = pthread_create(&tid, &attr, worker, w) == 0;
-        pthread_attr_destroy(&attr);
-        if (!started)
-            agent->active--;
+        agent->queued++;
+        taken = true;
+        /* Every request in flight has a thread: a sleeping worker for each
+         * queued connection, else a new one. */
+        if (agent->queued > agent->waiting) {
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            pthread_attr_setstacksize(&attr, WORKER_STACK);
+            if (pthread_create(&tid, &attr, worker, agent) == 0)
+                agent->workers++;
+            pthread_attr_destroy(&attr);
+        }
+        pthread_cond_signal(&agent->work_cond);
     }
     pthread_mutex_unlock(&agent->lock);
-    if (!started) {
-        free(w);
+    if (!taken) {
+        free(q);
         okta_agent_refuse(fd); /* the module then goes to Okta itself (agent=auto) */
         close(fd);
     }
@@ -277,6 +311,8 @@ struct okta_agent *okta_agent_start(const struct okta_config *cfg, char *err, si
     agent->wake[0] = agent->wake[1] = -1;
     pthread_mutex_init(&agent->lock, NULL);
     pthread_cond_init(&agent->idle_cond, NULL);
+    pthread_cond_init(&agent->work_cond, NULL);
+    agent->queue_tail = &agent->queue;
     agent->listen_fd = -1;
     /* The first handle initialises libcurl, which the multi handle needs. */
     agent->idle[0] = okta_conn_new();
@@ -306,6 +342,7 @@ fail:
     }
     pthread_mutex_destroy(&agent->lock);
     pthread_cond_destroy(&agent->idle_cond);
+    pthread_cond_destroy(&agent->work_cond);
     free(agent);
     return NULL;
 }
@@ -322,7 +359,9 @@ void okta_agent_stop(struct okta_agent *agent)
     pthread_join(agent->acceptor, NULL);
     close(agent->listen_fd);
     pthread_mutex_lock(&agent->lock);
-    while (agent->active > 0)
+    agent->stopping = true;
+    pthread_cond_broadcast(&agent->work_cond);
+    while (agent->active > 0 || agent->workers > 0)
         pthread_cond_wait(&agent->idle_cond, &agent->lock);
     pthread_mutex_unlock(&agent->lock);
     okta_agent_multi_stop(agent->multi);
@@ -332,5 +371,6 @@ void okta_agent_stop(struct okta_agent *agent)
     close(agent->wake[1]);
     pthread_mutex_destroy(&agent->lock);
     pthread_cond_destroy(&agent->idle_cond);
+    pthread_cond_destroy(&agent->work_cond);
     free(agent);
 }
