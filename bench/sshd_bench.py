@@ -41,7 +41,7 @@ PERMIT = "".join("%s required pam_permit.so\n" % k
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--rtts", type=lambda s: [float(x) for x in s.split(",")],
                     default=[0.0, 20.0, 80.0])
