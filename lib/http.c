@@ -31,6 +31,7 @@
 struct okta_conn {
     CURL *curl;
     pid_t owner; /* the process that made the handle */
+    bool no_fd_sweep; /* the program never execs: no close-on-exec sweep */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -112,6 +113,11 @@ struct okta_conn *okta_conn_new(void)
     }
     conn->owner = getpid();
     return conn;
+}
+
+void okta_conn_skip_fd_sweep(struct okta_conn *conn)
+{
+    conn->no_fd_sweep = true;
 }
 
 bool okta_conn_owned_here(const struct okta_conn *conn)
@@ -613,7 +619,7 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     CURL *curl = c->conn->curl;
     struct capture cap = { .resp = resp };
     struct once_body once = { .data = body, .len = body != NULL ? body_len : 0 };
-    struct fd_snapshot *fds = malloc(sizeof(*fds));
+    struct fd_snapshot *fds = c->conn->no_fd_sweep ? NULL : malloc(sizeof(*fds));
     CURLcode rc;
     long status = 0, req_size = 0;
 

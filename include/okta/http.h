@@ -21,6 +21,10 @@
 struct okta_conn;
 
 struct okta_conn *okta_conn_new(void);
+/* For a program that runs no other program while a request is under way
+ * (okta-sessiond): skips the sweep that marks new sockets close-on-exec,
+ * which stats every open descriptor per request (one per watched login). */
+void okta_conn_skip_fd_sweep(struct okta_conn *conn);
 /* False in a process forked after the handle was made: it must make its own. */
 bool okta_conn_owned_here(const struct okta_conn *conn);
 void okta_conn_free(struct okta_conn *conn);
