@@ -57,6 +57,7 @@ static const struct opt_def options[] = {
     OPT(try_first_pass, T_BOOL),
     { "factors", T_FACTORS, 0, 0, 0 },
     OPT_RANGE(push_timeout, 5, 600),
+    OPT(autopush, T_BOOL),
     OPT(require_mfa, T_BOOL),
     OPT_RANGE(minimum_uid, 0, 4294967294L),
     OPT_RANGE(timeout, 1, 300),
@@ -79,6 +80,8 @@ static const char *const factor_names[] = {
     [OKTA_FACTOR_TOTP] = "totp",
     [OKTA_FACTOR_SMS] = "sms",
     [OKTA_FACTOR_CALL] = "call",
+    [OKTA_FACTOR_OKTA_TOTP] = "okta_totp",
+    [OKTA_FACTOR_GOOGLE_TOTP] = "google_totp",
 };
 
 const char *okta_factor_name(enum okta_factor f)
@@ -280,7 +283,7 @@ static int parse_factors(struct okta_config *cfg, const char *v, char *err, size
             }
         }
         if (!known)
-            return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, sms, call)",
+            return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, okta_totp, google_totp, sms, call)",
                         (int)(len > 32 ? 32 : len), p);
         p += len;
         while (*p == ' ')

@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -478,8 +479,38 @@ static void set_trust_anchors(CURL *curl, const struct okta_config *cfg)
         curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
 }
 
+/* Keeps [A-Za-z0-9._+-] of uname's text: it goes into a header. */
+static void copy_token(char *dst, size_t len, const char *src)
+{
+    size_t o = 0;
+
+    for (; *src != '\0' && o + 1 < len; src++)
+        if (okta_is_alnum((unsigned char)*src) || strchr("._+-", *src) != NULL)
+            dst[o++] = *src;
+    dst[o] = '\0';
+}
+
+void okta_http_user_agent(char *buf, size_t len)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    struct utsname u;
+    char sys[40] = "", rel[48] = "", mach[24] = "", curl[24] = "";
+
+    if (uname(&u) == 0) {
+        copy_token(sys, sizeof(sys), u.sysname);
+        copy_token(rel, sizeof(rel), u.release);
+        copy_token(mach, sizeof(mach), u.machine);
+    }
+    if (v != NULL && v->version != NULL)
+        copy_token(curl, sizeof(curl), v->version);
+    snprintf(buf, len, "%s libcurl/%s %s/%s %s", OKTA_USER_AGENT, curl[0] ? curl : "unknown",
+             sys[0] ? sys : "unknown", rel[0] ? rel : "unknown", mach[0] ? mach : "unknown");
+}
+
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
+    char agent[OKTA_USER_AGENT_MAX];
+
     const struct okta_config *cfg = c->cfg;
     long connect_ms = cfg->connect_timeout * 1000;
 
@@ -503,7 +534,8 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)OKTA_RESPONSE_MAX);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, OKTA_USER_AGENT);
+    okta_http_user_agent(agent, sizeof(agent));
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, agent); /* libcurl keeps a copy */
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket_cloexec);
     curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 }
@@ -734,7 +766,6 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
         free_headers_wiped(headers);
         c->budget_ms -= okta_monotonic_ms() - started;
         copy_rate_info(resp, res);
-        retry_for[0] = '\0';
 
         if (rc != CURLE_OK) {
             st = classify_curl_error(rc, oversized, res);
@@ -743,7 +774,10 @@ enum okta_status okta_http_request(struct okta_client *c, enum okta_method metho
             okta_http_read_error(resp, res);
             st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "rate limited (429)");
             wait_ms = okta_http_rate_limit_wait_ms(resp->rate_reset, resp->date);
-            memcpy(retry_for, resp->request_id, sizeof(retry_for));
+            /* Every retry names the first 429, as Okta's SDKs do: support
+             * links the whole series by it. */
+            if (retry_for[0] == '\0')
+                memcpy(retry_for, resp->request_id, sizeof(retry_for));
             again = true;
         } else if (resp->status >= 500) {
             okta_http_read_error(resp, res);

@@ -185,16 +185,44 @@ bool okta_session_has_amr(const struct okta_session *s, const char *method)
     return false;
 }
 
-enum okta_status okta_session_check(const struct okta_session *s, const char *expected_login,
-                                    bool require_mfa, struct okta_result *res)
+bool okta_login_belongs_to(const char *okta_login, const char *mapped_login)
 {
+    const char *at;
+
+    if (okta_login == NULL || mapped_login == NULL || mapped_login[0] == '\0')
+        return false;
+    if (okta_ascii_casecmp(okta_login, mapped_login) == 0)
+        return true;
+    at = strchr(okta_login, '@');
+    return strchr(mapped_login, '@') == NULL && at != NULL &&
+           (size_t)(at - okta_login) == strlen(mapped_login) &&
+           okta_ascii_ncasecmp(okta_login, mapped_login, strlen(mapped_login)) == 0;
+}
+
+enum okta_status okta_session_check_owner(const struct okta_session *s,
+                                          const char *expected_user_id,
+                                          const char *expected_login, bool require_mfa,
+                                          struct okta_result *res)
+{
+    bool mine;
+
     if (strcmp(s->status, "ACTIVE") != 0)
         return okta_result_set(res, OKTA_ERR_GONE, "session status is not ACTIVE");
-    if (expected_login == NULL || okta_ascii_casecmp(s->login, expected_login) != 0)
+    if (expected_user_id != NULL)
+        mine = s->user_id != NULL && strcmp(s->user_id, expected_user_id) == 0;
+    else
+        mine = expected_login != NULL && okta_ascii_casecmp(s->login, expected_login) == 0;
+    if (!mine)
         return okta_result_set(res, OKTA_ERR_DENIED, "session belongs to another Okta user");
     if (require_mfa && !okta_session_has_amr(s, "mfa"))
         return okta_result_set(res, OKTA_ERR_DENIED, "session has no MFA and require_mfa is set");
     return OKTA_OK;
+}
+
+enum okta_status okta_session_check(const struct okta_session *s, const char *expected_login,
+                                    bool require_mfa, struct okta_result *res)
+{
+    return okta_session_check_owner(s, NULL, expected_login, require_mfa, res);
 }
 
 /* Maps a non-2xx answer of the session endpoints (DESIGN §7). */
@@ -243,6 +271,31 @@ static void end_unusable_session(struct okta_client *c, const struct okta_respon
     okta_json_put_wiped(obj, session_secret_keys);
 }
 
+/*
+ * Okta documents only "401" for a bad session token on create, not its
+ * errorCode, and orgs answer E0000004 or E0000011 ("Invalid token
+ * provided") alike.  So a 401 there is the user's unless one cheap call
+ * that needs the API token shows the token itself is bad.
+ */
+static enum okta_status map_create_401(struct okta_client *c, struct okta_result *res)
+{
+    struct okta_response resp;
+    struct okta_result probe;
+    bool token_bad = false;
+    char code[sizeof(res->error_code)];
+
+    snprintf(code, sizeof(code), "%s", res->error_code[0] ? res->error_code : "none");
+    okta_result_clear(&probe);
+    if (okta_http_request(c, OKTA_GET, "/api/v1/users/me", NULL, 0, OKTA_RETRY_IDEMPOTENT, &resp,
+                          &probe) == OKTA_OK)
+        token_bad = resp.status == 401;
+    okta_response_free(&resp);
+    if (token_bad)
+        return okta_result_set(res, OKTA_ERR_SERVICE,
+                               "API token rejected (401 on create and on users/me)");
+    return okta_result_set(res, OKTA_ERR_DENIED, "session token rejected (401 %s)", code);
+}
+
 static enum okta_status session_call(struct okta_client *c, enum okta_method method,
                                      const char *path, const char *body, size_t body_len,
                                      enum okta_retry retry, bool creating,
@@ -257,6 +310,9 @@ static enum okta_status session_call(struct okta_client *c, enum okta_method met
             st = okta_session_parse(resp.body, resp.len, out, res);
             if (st == OKTA_ERR_HOSTILE && creating)
                 end_unusable_session(c, &resp);
+        } else if (creating && resp.status == 401) {
+            okta_http_read_error(&resp, res);
+            st = map_create_401(c, res);
         } else {
             st = map_session_error(&resp, creating, res);
         }

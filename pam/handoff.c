@@ -10,6 +10,7 @@
 
 #include "pam/pam_layer.h"
 
+#include "okta/authn.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -110,6 +111,9 @@ int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, c
     }
     if (put_env(ctx->pamh, OKTA_ENV_SESSION_ID, h->id) != PAM_SUCCESS)
         return -1;
+    if (h->user_id != NULL && okta_user_id_valid(h->user_id) &&
+        put_env(ctx->pamh, OKTA_ENV_USER_ID, h->user_id) != PAM_SUCCESS)
+        return -1;
     export_session_env(ctx, h);
     return 0;
 }
@@ -138,6 +142,21 @@ static const char *env_id(struct okta_pam_ctx *ctx)
     return v;
 }
 
+/* The Okta user handed over with the id, if well formed. */
+static char *env_user_id(struct okta_pam_ctx *ctx)
+{
+    const char *v = pam_getenv(ctx->pamh, OKTA_ENV_USER_ID);
+
+    if (v == NULL)
+        return NULL;
+    if (!okta_user_id_valid(v)) {
+        pam_syslog(ctx->pamh, LOG_WARNING, "%s: ignoring a malformed %s in the PAM environment",
+                   okta_phase_name(ctx->phase), OKTA_ENV_USER_ID);
+        return NULL;
+    }
+    return strdup(v);
+}
+
 bool okta_handoff_present(struct okta_pam_ctx *ctx)
 {
     return stored(ctx) != NULL || pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL;
@@ -157,6 +176,7 @@ struct okta_handoff *okta_handoff_peek(struct okta_pam_ctx *ctx, struct okta_han
     if (v == NULL)
         return NULL;
     scratch->id = okta_secret_strdup(v);
+    scratch->user_id = env_user_id(ctx);
     return scratch->id != NULL ? scratch : NULL;
 }
 
@@ -168,8 +188,10 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
     if (h == NULL && v != NULL) {
         /* Copy before deleting: pam_putenv frees the string. */
         h = calloc(1, sizeof(*h));
-        if (h != NULL)
+        if (h != NULL) {
             h->id = okta_secret_strdup(v);
+            h->user_id = env_user_id(ctx);
+        }
         if (h == NULL || h->id == NULL ||
             pam_set_data(ctx->pamh, DATA_SESSION, h, cleanup_handoff) != PAM_SUCCESS) {
             if (h != NULL)
@@ -180,6 +202,8 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
     }
     if (pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL)
         pam_putenv(ctx->pamh, OKTA_ENV_SESSION_ID);
+    if (pam_getenv(ctx->pamh, OKTA_ENV_USER_ID) != NULL)
+        pam_putenv(ctx->pamh, OKTA_ENV_USER_ID);
     return h;
 }
 
@@ -196,9 +220,28 @@ void okta_handoff_forget(struct okta_pam_ctx *ctx)
         pam_set_data(ctx->pamh, DATA_SESSION, NULL, NULL);
 }
 
+enum okta_status okta_handoff_check(const struct okta_pam_ctx *ctx, const struct okta_handoff *h,
+                                    const struct okta_session *s, bool require_mfa,
+                                    struct okta_result *res)
+{
+    enum okta_status st;
+
+    if (h->verified_login != NULL)
+        return okta_session_check_owner(s, h->user_id, h->verified_login, require_mfa, res);
+    /* Verified in another process (sshd's authentication child): what
+     * crossed is a claim, and Okta's answer decides.  The id is a bearer
+     * secret; the user handed over must be the session's; and that user
+     * must be PAM_USER's, so no planted pair can log in another user. */
+    st = okta_session_check_owner(s, h->user_id, s->login, require_mfa, res);
+    if (st == OKTA_OK && !okta_login_belongs_to(s->login, ctx->login))
+        st = okta_result_set(res, OKTA_ERR_DENIED, "session belongs to another Okta user");
+    return st;
+}
+
 char *okta_handoff_discard(struct okta_pam_ctx *ctx)
 {
-    static const char *const exported[] = { OKTA_ENV_SESSION_ID, "OKTA_SESSION_ID",
+    static const char *const exported[] = { OKTA_ENV_SESSION_ID, OKTA_ENV_USER_ID,
+                                            "OKTA_SESSION_ID",
                                             "OKTA_SESSION_EXPIRES_AT", "OKTA_USER_ID",
                                             "OKTA_LOGIN" };
     struct okta_handoff *h = stored(ctx);

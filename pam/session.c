@@ -76,8 +76,8 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
     memset(&session, 0, sizeof(session));
     if (okta_ctx_connect(&ctx, &res) &&
         okta_session_refresh(&ctx.client, h->id, &session, &res) == OKTA_OK &&
-        okta_session_check(&session, expected, ctx.cfg.require_mfa, &res) == OKTA_OK)
-        okta_handoff_verified(&ctx, h, &session, expected);
+        okta_handoff_check(&ctx, h, &session, ctx.cfg.require_mfa, &res) == OKTA_OK)
+        okta_handoff_verified(&ctx, h, &session, session.login);
     rc = okta_finish(&ctx, &res, NULL);
     okta_session_free(&session);
 out:
@@ -125,7 +125,7 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
     if (h->verified_login == NULL) {
         /* Never end a session nobody has shown to be this user's. */
         if (okta_session_get(&ctx.client, h->id, &session, &res) != OKTA_OK ||
-            okta_session_check(&session, expected, false, &res) != OKTA_OK) {
+            okta_handoff_check(&ctx, h, &session, false, &res) != OKTA_OK) {
             rc = okta_finish(&ctx, &res, NULL);
             okta_session_free(&session);
             okta_handoff_forget(&ctx);

@@ -18,7 +18,16 @@
 
 enum okta_token_source { OKTA_TOKEN_AUTHN, OKTA_TOKEN_PROMPT };
 enum okta_failmode { OKTA_FAIL_SECURE, OKTA_FAIL_SAFE };
-enum okta_factor { OKTA_FACTOR_PUSH, OKTA_FACTOR_TOTP, OKTA_FACTOR_SMS, OKTA_FACTOR_CALL };
+/* totp is either authenticator app, Okta Verify's before Google's (as
+ * Okta's sign-in widget offers them); okta_totp and google_totp name one. */
+enum okta_factor {
+    OKTA_FACTOR_PUSH,
+    OKTA_FACTOR_TOTP,
+    OKTA_FACTOR_SMS,
+    OKTA_FACTOR_CALL,
+    OKTA_FACTOR_OKTA_TOTP,
+    OKTA_FACTOR_GOOGLE_TOTP,
+};
 
 struct okta_config {
     char *config_path;
@@ -34,6 +43,7 @@ struct okta_config {
     enum okta_factor factors[OKTA_MAX_FACTORS];
     size_t n_factors;
     long push_timeout;
+    bool autopush;          /* send the push without waiting for Enter */
     bool require_mfa;
     long minimum_uid;
     long timeout;

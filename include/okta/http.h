@@ -16,6 +16,11 @@
 
 #define OKTA_RESPONSE_MAX (1024 * 1024)
 #define OKTA_USER_AGENT "pam_okta_session/" PACKAGE_VERSION
+#define OKTA_USER_AGENT_MAX 160
+
+/* "pam_okta_session/0.1.0 libcurl/7.88.1 Linux/6.1.0-18-amd64 x86_64": the
+ * module, libcurl and the OS, as Okta's SDKs name themselves (REFERENCE §2). */
+void okta_http_user_agent(char *buf, size_t len);
 
 /* A libcurl easy handle and the connections it keeps open. */
 struct okta_conn;
