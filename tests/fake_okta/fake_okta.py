@@ -341,7 +341,8 @@ class RequestRecord:
     (`Headers`), body (bytes), json (parsed body or None), conn_id (one per TCP
     connection), status (what the fake answered; None while pending or when the
     connection was dropped), note (transaction/session status or errorCode of
-    the answer, or "dropped"), fault (the `Fault` applied, or None), time
+    the answer, or "dropped"), request_id (the X-Okta-Request-Id answered, or
+    None), fault (the `Fault` applied, or None), time
     (time.time() at arrival, real clock), tls_version.
     """
 
@@ -359,6 +360,7 @@ class RequestRecord:
         self.status = None
         self.note = None
         self.fault = None
+        self.request_id = None
 
     def __getitem__(self, name):
         return getattr(self, name)
@@ -673,6 +675,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
         record.status = status
         record.note = resp.note
+        record.request_id = next((v for n, v in headers if n.lower() == "x-okta-request-id"),
+                                 None)
         reason = _REASONS.get(status) or self.responses.get(status, ("",))[0]
         lines = ["HTTP/1.1 %d %s" % (status, reason)]
         for name, value in headers:
