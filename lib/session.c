@@ -57,6 +57,43 @@ static bool looks_like_datetime(const char *v)
     return false;
 }
 
+/* Well-formed UTF-8 without overlong forms, surrogates or code points
+ * above U+10FFFF: Okta writes nothing else. */
+static bool utf8_valid(const unsigned char *p)
+{
+    while (*p != '\0') {
+        unsigned cp;
+        size_t n;
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        if ((*p & 0xe0) == 0xc0) {
+            n = 2;
+            cp = *p & 0x1fu;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 3;
+            cp = *p & 0x0fu;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 4;
+            cp = *p & 0x07u;
+        } else {
+            return false;
+        }
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 /* Copies an optional string field; a field of the wrong type or too long
  * is an error. */
 static int take_string(json_object *obj, const char *key, char **out, bool required,
@@ -78,6 +115,10 @@ static int take_string(json_object *obj, const char *key, char **out, bool requi
     }
     if (strlen(v) > OKTA_FIELD_MAX || (required && v[0] == '\0')) {
         okta_result_set(res, OKTA_ERR_HOSTILE, "session field %s is empty or too long", key);
+        return -1;
+    }
+    if (!utf8_valid((const unsigned char *)v)) {
+        okta_result_set(res, OKTA_ERR_HOSTILE, "session field %s is not UTF-8", key);
         return -1;
     }
     if (datetime && !looks_like_datetime(v)) {

@@ -332,7 +332,7 @@ class Login(CliTestCase):
         self.fake.push_auto(login_of("bob"), "approve", after_polls=1)
         run = self.cli("--json", "login", "bob", stdin=PASSWORDS["bob"] + "\n\n")
         self.assertEqual(run.rc, EXIT_OK, run)
-        self.assertIn("Okta Verify: press Enter to get a push: ", run.stderr)
+        self.assertIn("Okta Verify: press Enter to get a push to Bob's iPhone: ", run.stderr)
         self.assertIn("mfa", run.json()["session"]["amr"])
         self.assertNotIn("id", run.json()["session"])
         self.assertEqual(self.fake.push_polls(login_of("bob")), 1)
