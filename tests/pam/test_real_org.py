@@ -241,6 +241,15 @@ class BadPastedToken(PamTestCase):
                 self.assertLogged(r, user="alice", http="401", code=code)
                 self.assertNotLogged(r, severity=LOG_CRIT)
 
+    def test_pasted_token_of_another_user_is_ended_and_the_user_told_why(self):
+        r = self.run("authenticate", answers=[self.mint_token("bob")])
+        self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
+        self.assertEqual([sid for sid in self.fake.sessions()
+                          if self.fake.session(sid)["login"] == login_of("bob")], [],
+                         "the refused session was ended")
+        self.assertIn("That Okta session belongs to another Okta user; log in with your own.",
+                      [m["text"] for m in r.messages])
+
     def test_used_token_is_a_denial_under_e0000011(self):
         self.fake.session_token_error_code = "E0000011"
         token = self.mint_token("alice")
