@@ -354,21 +354,25 @@ static bool device_name(json_object *factor, char *out, size_t len)
         return false;
     while (*p != '\0' && o + 1 < len) {
         size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : 0;
-        bool ok = n == 1 ? *p >= 0x20 && *p < 0x7f : n > 1;
-        unsigned cp = n == 2 ? ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu) : 0x800;
+        bool formed = n > 0;
+        unsigned cp;
 
-        for (size_t i = 1; ok && i < n; i++)
-            ok = (p[i] & 0xc0) == 0x80;
-        if (ok && n == 2 && cp < 0xa0)
-            ok = false; /* C1 controls, overlong forms */
-        if (!ok || o + n >= len) {
-            if (!ok)
-                out[o++] = '?';
-            else
-                break;
-            p += 1;
+        for (size_t i = 1; formed && i < n; i++)
+            formed = (p[i] & 0xc0) == 0x80;
+        if (!formed) {
+            out[o++] = '?';
+            p++;
             continue;
         }
+        cp = n == 1 ? p[0] : n == 2 ? ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu) : 0x800;
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            /* C0 and C1 controls (ESC, CSI): one '?' for the character. */
+            out[o++] = '?';
+            p += n;
+            continue;
+        }
+        if (o + n >= len)
+            break;
         memcpy(out + o, p, n);
         o += n;
         p += n;

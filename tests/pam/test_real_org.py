@@ -95,6 +95,17 @@ class RealOrgFactors(PamTestCase):
                       "Verify or contact your administrator.", [m["text"] for m in r.messages])
         self.assertEqual(factor_paths(r), [], "nothing was tried")
 
+    def test_device_names_reach_the_prompt_without_control_characters(self):
+        for name, shown in (("J\u00fcrgen's iPhone", "J\u00fcrgen's iPhone"),
+                            ("Bob\x1b]0;owned\x07 \u009b2J phone", "Bob?]0;owned? ?2J phone")):
+            with self.subTest(name=name):
+                self.mfa_user([{"factorType": "push", "provider": "OKTA",
+                                "profile": {"name": name, "deviceType": "SmartPhone_IPhone"}}])
+                r = self.login(["!abort"])
+                # The driver reports the prompt's bytes as latin-1.
+                self.assertEqual(self.prompts(r)[1].encode("latin-1").decode("utf-8"),
+                                 "Okta Verify: press Enter to get a push to %s: " % shown)
+
     # ---- two phones with Okta Verify --------------------------------------
 
     def test_two_phones_get_the_push_by_type_and_are_named(self):
