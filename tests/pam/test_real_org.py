@@ -252,6 +252,14 @@ class BadPastedToken(PamTestCase):
                 self.assertLogged(r, user="alice", http="401", code=code)
                 self.assertNotLogged(r, severity=LOG_CRIT)
 
+    def test_pasted_token_of_a_mixed_case_login_logs_in(self):
+        self.fake.add_user("Alice@Example.COM", PASSWORDS["alice"])
+        token = self.fake.mint_session_token("Alice@Example.COM")
+        self.secrets.add(token)
+        r = self.run("authenticate acct_mgmt open_session", answers=[token])
+        self.assertCalls(r, [("authenticate", "PAM_SUCCESS"), ("acct_mgmt", "PAM_SUCCESS"),
+                             ("open_session", "PAM_SUCCESS")])
+
     def test_pasted_token_of_another_user_is_ended_and_the_user_told_why(self):
         r = self.run("authenticate", answers=[self.mint_token("bob")])
         self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
