@@ -509,10 +509,9 @@ void okta_http_user_agent(char *buf, size_t len)
 
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
-    char agent[OKTA_USER_AGENT_MAX];
-
     const struct okta_config *cfg = c->cfg;
     long connect_ms = cfg->connect_timeout * 1000;
+    char agent[OKTA_USER_AGENT_MAX];
 
     if (connect_ms > timeout_ms)
         connect_ms = timeout_ms;

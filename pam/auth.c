@@ -169,13 +169,12 @@ static enum okta_status token_from_prompt(struct okta_pam_ctx *ctx, char **token
 }
 
 /* Why a session was refused, in the user's words. */
-static const char *refusal_message(const struct okta_session *s, const struct okta_result *res)
+static const char *refusal_message(const struct okta_result *res)
 {
     if (res->status == OKTA_ERR_GONE)
         return "Your Okta session is not active; log in again.";
     if (strstr(res->detail, "require_mfa") != NULL)
         return "This login needs an Okta session verified with a second factor.";
-    (void)s;
     return "That Okta session belongs to another Okta user; log in with your own.";
 }
 
@@ -272,7 +271,7 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
             /* Not ACTIVE or not this user's: either way no login. */
             end_refused_session(&ctx, &session);
             if (user_message[0] == '\0')
-                snprintf(user_message, sizeof(user_message), "%s", refusal_message(&session, &res));
+                snprintf(user_message, sizeof(user_message), "%s", refusal_message(&res));
         } else if (okta_handoff_store(&ctx, &session, session.login) != 0) {
             end_refused_session(&ctx, &session);
             okta_secret_free(okta_handoff_discard(&ctx));
