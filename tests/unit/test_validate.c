@@ -16,10 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "okta/authn.h"
 #include "okta/config.h"
 #include "okta/http.h"
 #include "okta/result.h"
 #include "okta/secret.h"
+#include "okta/session.h"
 
 /* ---- okta_validate_org_url ------------------------------------------- */
 
@@ -167,6 +169,46 @@ static void test_org_url_small_error_buffer(void **state)
     memset(err, 'x', sizeof(err));
     assert_int_equal(okta_validate_org_url("http://x", err, sizeof(err)), -1);
     assert_non_null(memchr(err, '\0', sizeof(err)));
+}
+
+/* ---- okta_user_id_valid, okta_login_belongs_to ------------------------ */
+
+static void test_user_id_shape(void **state)
+{
+    char id[80];
+
+    (void)state;
+    assert_true(okta_user_id_valid("00u1a2b3c4D5E6F7G8h9"));
+    assert_true(okta_user_id_valid("00ub0oNGTSWTBKOLGLNR"));
+    assert_false(okta_user_id_valid(NULL));
+    assert_false(okta_user_id_valid(""));
+    assert_false(okta_user_id_valid("00u-1"));
+    assert_false(okta_user_id_valid("00u 1"));
+    assert_false(okta_user_id_valid("00u\n1"));
+    memset(id, 'a', 64);
+    id[64] = '\0';
+    assert_true(okta_user_id_valid(id));
+    id[64] = 'a';
+    id[65] = '\0';
+    assert_false(okta_user_id_valid(id));
+}
+
+static void test_login_belongs_to(void **state)
+{
+    (void)state;
+    assert_true(okta_login_belongs_to("alice@example.com", "alice@example.com"));
+    assert_true(okta_login_belongs_to("Alice@Example.COM", "alice@example.com"));
+    assert_true(okta_login_belongs_to("alice@example.com", "alice"));     /* short name */
+    assert_true(okta_login_belongs_to("Alice@example.com", "aLICE"));
+    assert_false(okta_login_belongs_to("alice@example.com", "alic"));
+    assert_false(okta_login_belongs_to("alice@example.com", "alice@"));
+    assert_false(okta_login_belongs_to("alice@example.com", "alice@example.org"));
+    assert_false(okta_login_belongs_to("alicea@example.com", "alice"));
+    assert_false(okta_login_belongs_to("bob@example.com", "alice"));
+    assert_false(okta_login_belongs_to("alice", "alice@example.com"));
+    assert_false(okta_login_belongs_to("alice@example.com", ""));
+    assert_false(okta_login_belongs_to(NULL, "alice"));
+    assert_false(okta_login_belongs_to("alice@example.com", NULL));
 }
 
 /* ---- okta_session_id_valid ------------------------------------------- */
@@ -717,6 +759,8 @@ int main(void)
         cmocka_unit_test(test_org_url_bad_characters),
         cmocka_unit_test(test_org_url_length),
         cmocka_unit_test(test_org_url_small_error_buffer),
+        cmocka_unit_test(test_user_id_shape),
+        cmocka_unit_test(test_login_belongs_to),
         cmocka_unit_test(test_session_id_examples),
         cmocka_unit_test(test_session_id_bounds),
         cmocka_unit_test(test_session_id_every_byte),
