@@ -270,6 +270,15 @@ class ExampleConfig(CliTestCase):
 
 
 class Login(CliTestCase):
+    def test_short_name_login(self):
+        """login_format=%u: Okta accepts the short name; the session is the
+        transaction's user even though its login is the full one."""
+        run = self.cli("login", "alice", stdin=PASSWORDS["alice"] + "\n",
+                       conf={"login_format": "%u"})
+        self.assertEqual(run.rc, EXIT_OK, run)
+        self.assertEqual(run.requests[0].json["username"], "alice")
+        self.assertRegex(run.stdout, r"login:\s+alice@example\.com")
+
     def test_password_login_prints_the_session_without_its_id_and_ends_it(self):
         run = self.cli("login", "alice", stdin=PASSWORDS["alice"] + "\n")
         self.assertEqual(run.rc, EXIT_OK, run)
