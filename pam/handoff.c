@@ -11,6 +11,7 @@
 #include "pam/pam_layer.h"
 
 #include "okta/authn.h"
+#include "okta/mac.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -96,6 +97,21 @@ static int copy_fields(struct okta_handoff *h, const struct okta_session *s, con
     return 0;
 }
 
+/*
+ * The hand-off's MAC.  The key is the API token: root's configuration
+ * holds it in every process of the module (sshd's child and monitor alike)
+ * and no user can read it; the parts name what is vouched for.
+ */
+static void handoff_mac(const struct okta_pam_ctx *ctx, const char *session_id,
+                        const char *user_id, const char *pam_user,
+                        char mac[OKTA_MAC_HEX_LEN + 1])
+{
+    const char *parts[] = { "pam_okta_session hand-off 1", session_id, user_id, pam_user };
+    const char *key = ctx->cfg.api_token != NULL ? ctx->cfg.api_token : "";
+
+    okta_hmac_sha256_hex(key, strlen(key), parts, sizeof(parts) / sizeof(parts[0]), mac);
+}
+
 int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, const char *login)
 {
     struct okta_handoff *h = calloc(1, sizeof(*h));
@@ -111,9 +127,14 @@ int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, c
     }
     if (put_env(ctx->pamh, OKTA_ENV_SESSION_ID, h->id) != PAM_SUCCESS)
         return -1;
-    if (h->user_id != NULL && okta_user_id_valid(h->user_id) &&
-        put_env(ctx->pamh, OKTA_ENV_USER_ID, h->user_id) != PAM_SUCCESS)
-        return -1;
+    if (h->user_id != NULL && okta_user_id_valid(h->user_id) && ctx->user != NULL) {
+        char value[OKTA_USER_ID_MAX + OKTA_MAC_HEX_LEN + 2], mac[OKTA_MAC_HEX_LEN + 1];
+
+        handoff_mac(ctx, h->id, h->user_id, ctx->user, mac);
+        snprintf(value, sizeof(value), "%s.%s", h->user_id, mac);
+        if (put_env(ctx->pamh, OKTA_ENV_USER_ID, value) != PAM_SUCCESS)
+            return -1;
+    }
     export_session_env(ctx, h);
     return 0;
 }
@@ -142,19 +163,35 @@ static const char *env_id(struct okta_pam_ctx *ctx)
     return v;
 }
 
-/* The Okta user handed over with the id, if well formed. */
-static char *env_user_id(struct okta_pam_ctx *ctx)
+/*
+ * The Okta user handed over with session_id, into h: taken only if the
+ * module wrote it for this session and this PAM_USER; anything else there
+ * marks the hand-off forged.
+ */
+static void env_user_id(struct okta_pam_ctx *ctx, const char *session_id, struct okta_handoff *h)
 {
     const char *v = pam_getenv(ctx->pamh, OKTA_ENV_USER_ID);
+    const char *dot = v != NULL ? strrchr(v, '.') : NULL;
+    char uid[OKTA_USER_ID_MAX], mac[OKTA_MAC_HEX_LEN + 1];
+    size_t n = dot != NULL ? (size_t)(dot - v) : 0;
 
     if (v == NULL)
-        return NULL;
-    if (!okta_user_id_valid(v)) {
-        pam_syslog(ctx->pamh, LOG_WARNING, "%s: ignoring a malformed %s in the PAM environment",
-                   okta_phase_name(ctx->phase), OKTA_ENV_USER_ID);
-        return NULL;
+        return;
+    if (dot != NULL && n < sizeof(uid) && ctx->user != NULL) {
+        memcpy(uid, v, n);
+        uid[n] = '\0';
+        handoff_mac(ctx, session_id, uid, ctx->user, mac);
+        if (okta_user_id_valid(uid) && okta_equal_const_time(dot + 1, mac)) {
+            h->user_id = strdup(uid);
+            h->user_id_forged = h->user_id == NULL;
+            return;
+        }
     }
-    return strdup(v);
+    h->user_id_forged = true;
+    pam_syslog(ctx->pamh, LOG_WARNING,
+               "%s: handoff_forged: PAM_OKTA_USER_ID in the PAM environment was not written by "
+               "the module for this session and user",
+               okta_phase_name(ctx->phase));
 }
 
 bool okta_handoff_present(struct okta_pam_ctx *ctx)
@@ -176,8 +213,10 @@ struct okta_handoff *okta_handoff_peek(struct okta_pam_ctx *ctx, struct okta_han
     if (v == NULL)
         return NULL;
     scratch->id = okta_secret_strdup(v);
-    scratch->user_id = env_user_id(ctx);
-    return scratch->id != NULL ? scratch : NULL;
+    if (scratch->id == NULL)
+        return NULL;
+    env_user_id(ctx, v, scratch);
+    return scratch;
 }
 
 struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
@@ -190,7 +229,7 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
         h = calloc(1, sizeof(*h));
         if (h != NULL) {
             h->id = okta_secret_strdup(v);
-            h->user_id = env_user_id(ctx);
+            env_user_id(ctx, v, h);
         }
         if (h == NULL || h->id == NULL ||
             pam_set_data(ctx->pamh, DATA_SESSION, h, cleanup_handoff) != PAM_SUCCESS) {
@@ -228,11 +267,16 @@ enum okta_status okta_handoff_check(const struct okta_pam_ctx *ctx, const struct
 
     if (h->verified_login != NULL)
         return okta_session_check_owner(s, h->user_id, h->verified_login, require_mfa, res);
-    /* Verified in another process (sshd's authentication child): what
-     * crossed is a claim, and Okta's answer decides.  The id is a bearer
-     * secret; the user handed over must be the session's; and that user
-     * must be PAM_USER's, so no planted pair can log in another user. */
-    st = okta_session_check_owner(s, h->user_id, s->login, require_mfa, res);
+    /* Verified in another process (sshd's authentication child).  With the
+     * module's own hand-off (its MAC checked) the session must be the Okta
+     * user authenticate verified for this PAM_USER; without one, its login
+     * must be PAM_USER's mapped login (or have it as its short name). */
+    if (h->user_id_forged)
+        return okta_result_set(res, OKTA_ERR_DENIED,
+                               "hand-off not written by the module; session not trusted");
+    if (h->user_id != NULL)
+        return okta_session_check_owner(s, h->user_id, NULL, require_mfa, res);
+    st = okta_session_check_owner(s, NULL, s->login, require_mfa, res);
     if (st == OKTA_OK && !okta_login_belongs_to(s->login, ctx->login))
         st = okta_result_set(res, OKTA_ERR_DENIED, "session belongs to another Okta user");
     return st;

@@ -18,7 +18,10 @@
 /* Name of the PAM environment variable that carries the session id from
  * sshd's authentication child to its monitor (DESIGN §5). */
 #define OKTA_ENV_SESSION_ID "PAM_OKTA_SESSION_ID"
-/* ...and the Okta user id authenticate verified it for, with it. */
+/* ...and the Okta user id authenticate verified it for, as
+ * "<user id>.<HMAC-SHA-256 hex>": the MAC, keyed with the API token, binds
+ * user id, session id and PAM_USER, so no one without root's
+ * configuration can write a value the monitor accepts. */
 #define OKTA_ENV_USER_ID "PAM_OKTA_USER_ID"
 
 enum okta_phase {
@@ -80,6 +83,7 @@ struct okta_handoff {
     char *verified_login;  /* NULL when the id came from the PAM environment */
     char *expires_at;
     char *user_id;         /* verified here, or handed over with the id */
+    bool user_id_forged;   /* a PAM_OKTA_USER_ID the module did not write */
 };
 
 struct okta_session;

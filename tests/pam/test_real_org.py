@@ -210,12 +210,29 @@ class ShortAndMixedCaseLogins(PamTestCase):
         return "putenv:%s=%s" % (name, value)
 
     def test_a_user_id_planted_beside_the_session_id_is_refused(self):
-        # The session is alice's, the user handed over with it is bob's.
-        r = self.run(["child:authenticate+acct_mgmt",
-                      self.plant(USER_VAR, self.user_ids["bob"]), "open_session"],
-                     answers=self.credentials(), conf=self.short)
+        # The session is alice's; the user handed over with it is planted.
+        for planted in (self.user_ids["bob"], self.user_ids["alice"],
+                        self.user_ids["alice"] + "." + "0" * 64):
+            with self.subTest(planted=planted):
+                r = self.run(["child:authenticate+acct_mgmt", self.plant(USER_VAR, planted),
+                              "open_session", "env"], answers=self.credentials(), conf=self.short)
+                self.assertRc(r, "open_session", "PAM_SESSION_ERR")
+                self.assertLogged(r, user="alice",
+                                  detail="hand-off not written by the module; session not "
+                                         "trusted")
+                self.assertLogged(r, text="handoff_forged: PAM_OKTA_USER_ID in the PAM "
+                                          "environment was not written by the module")
+                self.assertNotIn(USER_VAR, r.env())
+
+    def test_the_hand_off_is_bound_to_its_session_id(self):
+        # The module's own PAM_OKTA_USER_ID, beside another session's id.
+        bob = self.create_session("bob")
+        r = self.run(["child:authenticate+acct_mgmt", self.plant(SESSION_VAR, bob),
+                      "open_session"], answers=self.credentials())
         self.assertRc(r, "open_session", "PAM_SESSION_ERR")
-        self.assertLogged(r, user="alice", detail="session belongs to another Okta user")
+        self.assertLogged(r, user="alice",
+                          detail="hand-off not written by the module; session not trusted")
+        self.assertIsNotNone(self.fake.session(bob), "bob's session was left alone")
 
     def test_a_planted_pair_of_another_user_logs_nobody_in(self):
         bob = self.create_session("bob")
@@ -227,12 +244,16 @@ class ShortAndMixedCaseLogins(PamTestCase):
                 self.assertCalls(r, [("acct_mgmt", "PAM_PERM_DENIED"),
                                      ("open_session", "PAM_SESSION_ERR")])
 
-    def test_own_session_planted_with_own_id_is_accepted(self):
+    def test_own_session_id_alone_is_checked_by_login(self):
+        # No hand-off of the module: the session's login must be PAM_USER's
+        # mapped login, or have it as its short name.
         sid = self.create_session("alice")
-        r = self.run([self.plant(SESSION_VAR, sid), self.plant(USER_VAR, self.user_ids["alice"]),
-                      "acct_mgmt", "open_session", "close_session"], conf=self.short)
-        self.assertCalls(r, [("acct_mgmt", "PAM_SUCCESS"), ("open_session", "PAM_SUCCESS"),
-                             ("close_session", "PAM_SUCCESS")])
+        for conf in ({}, self.short):
+            with self.subTest(conf=conf):
+                r = self.run([self.plant(SESSION_VAR, sid), "acct_mgmt", "open_session"],
+                             conf=conf)
+                self.assertCalls(r, [("acct_mgmt", "PAM_SUCCESS"),
+                                     ("open_session", "PAM_SUCCESS")])
 
 
 class BadPastedToken(PamTestCase):
