@@ -448,10 +448,21 @@ static char *trim(char *s)
     return s;
 }
 
+static int option_index(const char *key)
+{
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+        if (strcmp(options[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
 int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len,
                            const char *path, char *err, size_t errlen)
 {
     char line[OKTA_VALUE_MAX + 128];
+    /* The line each key was set on: a second line for a key is an error
+     * rather than a silent override (failmode = secure, then safe). */
+    unsigned first_line[sizeof(options) / sizeof(options[0])] = { 0 };
     size_t pos = 0;
     unsigned lineno = 0;
 
@@ -491,10 +502,18 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
                 return fail(err, errlen, "%s line %u: unbalanced quote", path, lineno);
             }
         }
+        int idx = option_index(key);
+        if (idx >= 0 && first_line[idx] != 0) {
+            okta_wipe(line, sizeof(line));
+            return fail(err, errlen, "%s line %u: %s is already set on line %u", path, lineno,
+                        options[idx].key, first_line[idx]);
+        }
         if (okta_config_apply(cfg, key, value, OKTA_SRC_FILE, inner, sizeof(inner)) != 0) {
             okta_wipe(line, sizeof(line));
             return fail(err, errlen, "%s line %u: %s", path, lineno, inner);
         }
+        if (idx >= 0)
+            first_line[idx] = lineno;
     }
     okta_wipe(line, sizeof(line));
     return 0;
@@ -624,6 +643,85 @@ static int load_token_file(struct okta_config *cfg, char *err, size_t errlen)
     return rc;
 }
 
+/*
+ * One directory on the way to a trust anchor: only root may change what
+ * it holds.  A root-owned sticky directory (/tmp) qualifies too: there
+ * only an entry's owner can rename or remove it, and the next component
+ * is checked to be root's.
+ */
+static int check_anchor_dir(const char *key, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (lstat(dir, &st) != 0)
+        return fail(err, errlen, "%s: %s: cannot stat: %s", key, dir, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return 0; /* its target is checked on the resolved path */
+    if (!S_ISDIR(st.st_mode))
+        return fail(err, errlen, "%s: %s: not a directory", key, dir);
+    if (st.st_uid != OKTA_CONFIG_OWNER)
+        return fail(err, errlen, "%s: %s: not owned by root", key, dir);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        return fail(err, errlen, "%s: %s: writable by group or other", key, dir);
+    return 0;
+}
+
+/* Every directory above path (not path itself). */
+static int check_anchor_parents(const char *key, const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len >= sizeof(dir))
+        return fail(err, errlen, "%s: path too long", key);
+    memcpy(dir, path, len + 1);
+    if (check_anchor_dir(key, "/", err, errlen) != 0)
+        return -1;
+    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        if (dir[strlen(dir) - 1] != '/' && check_anchor_dir(key, dir, err, errlen) != 0)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/*
+ * ca_file and ca_path decide whom the module believes to be Okta: whoever
+ * can change them can forge every answer, the session's owner included.
+ * So they follow the configuration file's rules: root's, not writable by
+ * group or other, not a symbolic link, and every directory on the way
+ * (as written and as resolved) root's and not writable by others, so the
+ * path libcurl opens later still names the same file.
+ */
+static int check_trust_anchor(const char *key, const char *path, bool want_dir, char *err,
+                              size_t errlen)
+{
+    struct stat st;
+    char *real;
+    int rc;
+
+    if (lstat(path, &st) != 0)
+        return fail(err, errlen, "%s: %s: cannot stat: %s", key, path, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return fail(err, errlen, "%s: %s: is a symbolic link", key, path);
+    if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+        return fail(err, errlen, "%s: %s: not a %s", key, path,
+                    want_dir ? "directory" : "regular file");
+    if (st.st_uid != OKTA_CONFIG_OWNER)
+        return fail(err, errlen, "%s: %s: not owned by root", key, path);
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return fail(err, errlen, "%s: %s: writable by group or other", key, path);
+    if (check_anchor_parents(key, path, err, errlen) != 0)
+        return -1;
+    real = realpath(path, NULL);
+    if (real == NULL)
+        return fail(err, errlen, "%s: %s: cannot resolve: %s", key, path, strerror(errno));
+    rc = strcmp(real, path) == 0 ? 0 : check_anchor_parents(key, real, err, errlen);
+    free(real);
+    return rc;
+}
+
 static int split_argument(const char *arg, char *key, size_t keylen, const char **value)
 {
     const char *eq = strchr(arg, '=');
@@ -694,5 +792,9 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
                     cfg->connect_timeout, cfg->timeout);
     if (cfg->use_first_pass && cfg->try_first_pass)
         return fail(err, errlen, "use_first_pass: conflicts with try_first_pass");
+    if (cfg->ca_file != NULL && check_trust_anchor("ca_file", cfg->ca_file, false, err, errlen) != 0)
+        return -1;
+    if (cfg->ca_path != NULL && check_trust_anchor("ca_path", cfg->ca_path, true, err, errlen) != 0)
+        return -1;
     return 0;
 }
