@@ -798,3 +798,96 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
         return -1;
     return 0;
 }
+
+/* The minimum_uid line of a file that passed the ownership and mode
+ * checks, if it has exactly one and it parses; the other lines may be
+ * broken. */
+static bool file_minimum_uid(const char *text, size_t len, long *out)
+{
+    struct okta_config scratch;
+    char line[OKTA_VALUE_MAX + 128], ignored[OKTA_CONFIG_ERR_MAX];
+    size_t pos = 0;
+    int found = 0;
+    bool ok = true;
+
+    if (memchr(text, '\0', len) != NULL)
+        return false;
+    okta_config_init(&scratch);
+    while (pos < len && ok) {
+        size_t n = strcspn(text + pos, "\n");
+        char *key, *value, *eq;
+
+        if (n >= sizeof(line)) {
+            pos += n + 1;
+            continue; /* not a minimum_uid line: that would be short */
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        pos += n + 1;
+        key = trim(line);
+        eq = strchr(key, '=');
+        if (*key == '#' || eq == NULL)
+            continue;
+        *eq = '\0';
+        key = trim(key);
+        if (strcmp(key, "minimum_uid") != 0)
+            continue;
+        value = trim(eq + 1);
+        n = strlen(value);
+        if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+            value[n - 1] = '\0';
+            value++;
+        }
+        found++;
+        ok = okta_config_apply(&scratch, key, value, OKTA_SRC_FILE, ignored,
+                               sizeof(ignored)) == 0;
+    }
+    okta_wipe(line, sizeof(line));
+    *out = scratch.minimum_uid;
+    okta_config_free(&scratch);
+    return ok && found == 1;
+}
+
+long okta_config_broken_minimum_uid(int argc, const char **argv,
+                                    enum okta_uid_floor_source *source)
+{
+    struct okta_config scratch;
+    char key[64], ignored[OKTA_CONFIG_ERR_MAX];
+    const char *value, *path = OKTA_DEFAULT_CONFIG;
+    char *text;
+    size_t len = 0;
+    bool from_argument = false;
+    long uid = OKTA_BROKEN_CONFIG_MINIMUM_UID;
+
+    okta_config_init(&scratch);
+    for (int i = 0; i < argc; i++) {
+        if (split_argument(argv[i], key, sizeof(key), &value) != 0)
+            continue;
+        if (strcmp(key, "config") == 0 && value != NULL && value[0] == '/')
+            path = argv[i] + strlen("config=");
+        else if (strcmp(key, "minimum_uid") == 0 &&
+                 okta_config_apply(&scratch, key, value, OKTA_SRC_ARGUMENT, ignored,
+                                   sizeof(ignored)) == 0)
+            from_argument = true;
+    }
+    if (from_argument) {
+        *source = OKTA_FLOOR_ARGUMENT;
+        uid = scratch.minimum_uid;
+        okta_config_free(&scratch);
+        return uid;
+    }
+    okta_config_free(&scratch);
+    *source = OKTA_FLOOR_BUILTIN;
+    /* Only a file nobody but root can have written may still decide. */
+    text = read_checked(path, OKTA_CONFIG_MAX_BYTES, false, NULL, NULL, &len, ignored,
+                        sizeof(ignored));
+    if (text == NULL)
+        return uid;
+    if (file_minimum_uid(text, len, &uid))
+        *source = OKTA_FLOOR_FILE;
+    else
+        uid = OKTA_BROKEN_CONFIG_MINIMUM_UID;
+    okta_wipe(text, len);
+    free(text);
+    return uid;
+}

@@ -58,6 +58,37 @@ static int config_error_rc(struct okta_pam_ctx *ctx)
     return session ? PAM_SERVICE_ERR : PAM_IGNORE;
 }
 
+/*
+ * authenticate with a broken configuration: whoever minimum_uid leaves out
+ * is still left out (DESIGN section 7), so that root's local password, the
+ * way to repair the file, keeps working under a stack that ends on the
+ * module's failure.  Everyone else is refused: a deploy mistake must not
+ * turn every Okta login into a local-password one.
+ */
+static bool broken_config_steps_aside(struct okta_pam_ctx *ctx, int argc, const char **argv)
+{
+    static const char *const from[] = { [OKTA_FLOOR_ARGUMENT] = "module argument",
+                                         [OKTA_FLOOR_FILE] = "configuration file",
+                                         [OKTA_FLOOR_BUILTIN] = "built-in floor" };
+    enum okta_uid_floor_source source = OKTA_FLOOR_BUILTIN;
+    struct passwd pw, *found = NULL;
+    char buf[4096], safe[OKTA_USER_MAX * 4 + 1];
+    const char *user = NULL;
+    long floor;
+
+    if (pam_get_user(ctx->pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
+        getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+        return false;
+    floor = okta_config_broken_minimum_uid(argc, argv, &source);
+    if ((long)pw.pw_uid >= floor)
+        return false;
+    okta_escape_for_log(safe, sizeof(safe), user, strlen(user));
+    pam_syslog(ctx->pamh, LOG_NOTICE,
+               "%s: ignored user=%s: uid below minimum_uid %ld (%s) while the configuration "
+               "is broken", okta_phase_name(ctx->phase), safe, floor, from[source]);
+    return true;
+}
+
 bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phase phase,
                     int flags, int argc, const char **argv, int *pam_rc)
 {
@@ -89,6 +120,8 @@ bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phas
         okta_escape_for_log(safe, sizeof(safe), err, strlen(err));
         pam_syslog(pamh, LOG_ERR, "%s: config_error: %s", okta_phase_name(phase), safe);
         *pam_rc = config_error_rc(ctx);
+        if (phase == PHASE_AUTHENTICATE && broken_config_steps_aside(ctx, argc, argv))
+            *pam_rc = PAM_IGNORE;
         return false;
     }
     return true;
