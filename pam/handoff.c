@@ -10,6 +10,7 @@
 
 #include "pam/pam_layer.h"
 
+#include "okta/ascii.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -60,10 +61,40 @@ static bool printable(const char *s)
     return s != NULL;
 }
 
-static void export_session_env(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+static const char *const exported_env[] = { "OKTA_SESSION_ID", "OKTA_SESSION_EXPIRES_AT",
+                                            "OKTA_USER_ID", "OKTA_LOGIN" };
+
+void okta_handoff_unexport(struct okta_pam_ctx *ctx)
+{
+    for (size_t i = 0; i < sizeof(exported_env) / sizeof(exported_env[0]); i++)
+        if (pam_getenv(ctx->pamh, exported_env[i]) != NULL)
+            pam_putenv(ctx->pamh, exported_env[i]);
+}
+
+/* Does PAM_USER, now, still map to the Okta login verified for h?  sudo -u
+ * bob sets PAM_USER to bob before open_session, and sudo hands the PAM
+ * environment to bob's command. */
+static bool user_owns_session(const struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+{
+    char *login;
+    bool same;
+
+    if (ctx->user == NULL || h->verified_login == NULL)
+        return false;
+    login = okta_format_login(ctx->cfg.login_format, ctx->user);
+    same = login != NULL && okta_ascii_casecmp(login, h->verified_login) == 0;
+    free(login);
+    return same;
+}
+
+void okta_handoff_export(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
 {
     if (!ctx->cfg.export_env)
         return;
+    if (!user_owns_session(ctx, h)) {
+        okta_handoff_unexport(ctx);
+        return;
+    }
     /* Only at the admin's request does the id reach the login environment. */
     put_env(ctx->pamh, "OKTA_SESSION_ID", h->id);
     if (h->expires_at != NULL && printable(h->expires_at))
@@ -110,7 +141,7 @@ int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, c
     }
     if (put_env(ctx->pamh, OKTA_ENV_SESSION_ID, h->id) != PAM_SUCCESS)
         return -1;
-    export_session_env(ctx, h);
+    okta_handoff_export(ctx, h);
     return 0;
 }
 
@@ -187,7 +218,7 @@ void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
                            const struct okta_session *s, const char *login)
 {
     if (copy_fields(h, s, login) == 0)
-        export_session_env(ctx, h);
+        okta_handoff_export(ctx, h);
 }
 
 void okta_handoff_forget(struct okta_pam_ctx *ctx)
@@ -198,9 +229,6 @@ void okta_handoff_forget(struct okta_pam_ctx *ctx)
 
 char *okta_handoff_discard(struct okta_pam_ctx *ctx)
 {
-    static const char *const exported[] = { OKTA_ENV_SESSION_ID, "OKTA_SESSION_ID",
-                                            "OKTA_SESSION_EXPIRES_AT", "OKTA_USER_ID",
-                                            "OKTA_LOGIN" };
     struct okta_handoff *h = stored(ctx);
     char *id = NULL;
 
@@ -208,8 +236,8 @@ char *okta_handoff_discard(struct okta_pam_ctx *ctx)
     if (h != NULL && h->verified_login != NULL)
         id = okta_secret_strdup(h->id);
     okta_handoff_forget(ctx);
-    for (size_t i = 0; i < sizeof(exported) / sizeof(exported[0]); i++)
-        if (pam_getenv(ctx->pamh, exported[i]) != NULL)
-            pam_putenv(ctx->pamh, exported[i]);
+    if (pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL)
+        pam_putenv(ctx->pamh, OKTA_ENV_SESSION_ID);
+    okta_handoff_unexport(ctx);
     return id;
 }

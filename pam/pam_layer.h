@@ -93,6 +93,12 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx);
 void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
                            const struct okta_session *s, const char *login);
 void okta_handoff_forget(struct okta_pam_ctx *ctx);
+/* With export_env: puts OKTA_SESSION_ID and the rest into the PAM
+ * environment when PAM_USER still maps to the session's verified login,
+ * and removes them otherwise. */
+void okta_handoff_export(struct okta_pam_ctx *ctx, const struct okta_handoff *h);
+/* Removes whatever okta_handoff_export put there. */
+void okta_handoff_unexport(struct okta_pam_ctx *ctx);
 /* authenticate, again on one handle: forgets the earlier session and its
  * variables so they can never serve another user; returns the id of a
  * session this handle verified (to be ended) or NULL. */
