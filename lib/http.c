@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 struct okta_conn {
     CURL *curl;
@@ -478,6 +479,19 @@ static void set_trust_anchors(CURL *curl, const struct okta_config *cfg)
         curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
 }
 
+/*
+ * libssl decrypts each record in place and frees its record buffers
+ * unwiped: the session token, state token and session id of the answers
+ * stayed in freed memory.  SSL_OP_CLEANSE_PLAINTEXT makes it wipe them.
+ */
+static CURLcode cleanse_tls_plaintext(CURL *curl, void *ssl_ctx, void *userptr)
+{
+    (void)curl;
+    (void)userptr;
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+    return CURLE_OK;
+}
+
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
     const struct okta_config *cfg = c->cfg;
@@ -506,6 +520,7 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_USERAGENT, OKTA_USER_AGENT);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket_cloexec);
     curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, cleanse_tls_plaintext);
 }
 
 /* Transport failures that may be tried again, and whether the request

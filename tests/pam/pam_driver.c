@@ -15,7 +15,9 @@
  * Other steps: "user:NAME" sets PAM_USER (as sudo and su do), "putenv:NAME=V"
  * plants a variable in the PAM environment, "env" prints it, "pause" waits
  * for a line on stdin so the harness can change the fake Okta between two
- * calls, "end" calls pam_end (otherwise done at exit).
+ * calls, "end" calls pam_end (otherwise done at exit).  With
+ * PAM_DRIVER_REDACT_SESSION_IDS set, "env" prints session ids as
+ * "(redacted)", so the driver keeps no copy a core dump would show.
  *
  * Conversation: each prompt takes the next line of --answers FILE; a line
  * "!abort" or running out of answers fails the conversation (PAM_CONV_ERR).
@@ -413,6 +415,9 @@ static void emit_call(const char *step, int rc, long ms, const struct fdset *bef
 static void emit_env(pam_handle_t *pamh, const char *event)
 {
     char **env = pam_getenvlist(pamh);
+    /* A core-dump test must find no session id that the driver itself
+     * copied: it then prints and keeps none. */
+    bool redact = getenv("PAM_DRIVER_REDACT_SESSION_IDS") != NULL;
     printf("{\"event\":\"%s\",\"pid\":%ld,\"vars\":{", event, (long)getpid());
     bool first = true;
     for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
@@ -423,13 +428,19 @@ static void emit_env(pam_handle_t *pamh, const char *event)
         fputs(first ? "" : ",", stdout);
         json_string(stdout, env[i]);
         fputc(':', stdout);
-        json_string(stdout, eq + 1);
+        if (redact && (strcmp(env[i], SESSION_VAR) == 0 || strcmp(env[i], "OKTA_SESSION_ID") == 0))
+            json_string(stdout, "(redacted)");
+        else
+            json_string(stdout, eq + 1);
+        *eq = '=';
         first = false;
     }
     printf("}}\n");
     fflush(stdout);
-    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        explicit_bzero(env[i], strlen(env[i]));
         free(env[i]);
+    }
     free(env);
 }
 

@@ -108,6 +108,22 @@ class CoreDump(PamTestCase):
         self.assertNotInCore(core, state, "the state token")
         self.assertNotInCore(core, '"passCode":"%s"' % code, "the passcode request body")
 
+    @unittest.skipIf(os.environ.get("OKTA_TEST_WRAPPER") or os.environ.get("OKTA_TEST_SANITIZED"),
+                     "the core of a process under valgrind or ASan is not the module's alone")
+    def test_session_id_is_gone_after_pam_end(self):
+        # libssl's record buffers, json-c's parse buffers and libcurl's
+        # copies of the URL all held it; none may outlive the login.
+        r, core = self.dump_during_pause(
+            "authenticate acct_mgmt setcred open_session close_session end pause",
+            self.credentials(), conf={"export_env": "yes"},
+            env={"PAM_DRIVER_REDACT_SESSION_IDS": "1"})
+        self.assertCalls(r, [(s, "PAM_SUCCESS") for s in
+                             ("authenticate", "acct_mgmt", "setcred", "open_session",
+                              "close_session")])
+        sid = self.session_ids(r)[0]
+        self.assertNotInCore(core, sid, "the session id")
+        self.assertNotInCore(core, self.fake.api_token, "the API token")
+
 
 if __name__ == "__main__":
     unittest.main()
