@@ -190,6 +190,11 @@ bool okta_ctx_connect(struct okta_pam_ctx *ctx, struct okta_result *res)
     } else {
         /* None yet, or one inherited across fork (one handle per process). */
         conn = okta_conn_new();
+        if (conn == NULL && okta_http_libcurl_foreign()) {
+            okta_result_set(res, OKTA_ERR_SERVICE, "the application initialised libcurl before "
+                            "the module; refusing to send secrets through it");
+            return false;
+        }
         if (conn == NULL) {
             okta_result_set(res, OKTA_ERR_INTERNAL, "cannot initialise libcurl");
             return false;

@@ -18,6 +18,8 @@
  * calls, "end" calls pam_end (otherwise done at exit).  With
  * PAM_DRIVER_REDACT_SESSION_IDS set, "env" prints session ids as
  * "(redacted)", so the driver keeps no copy a core dump would show.
+ * With PAM_DRIVER_CURL_INIT_FIRST set, the driver initialises libcurl
+ * before pam_start, as an application using libcurl itself would.
  *
  * Conversation: each prompt takes the next line of --answers FILE; a line
  * "!abort" or running out of answers fails the conversation (PAM_CONV_ERR).
@@ -35,6 +37,7 @@
 #endif
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -446,6 +449,20 @@ static void emit_env(pam_handle_t *pamh, const char *event)
 
 static int run_steps(struct driver *drv, const char *spec);
 
+/* An application that uses libcurl itself and initialised it before
+ * pam_start, with its own allocator and whatever SSLKEYLOGFILE says.
+ * Loaded by name so the driver does not link libcurl for the others. */
+static void init_libcurl_as_the_application(void)
+{
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_GLOBAL);
+    int (*global_init)(long) = lib != NULL ? (int (*)(long))dlsym(lib, "curl_global_init") : NULL;
+
+    if (global_init == NULL || global_init(3L /* CURL_GLOBAL_DEFAULT */) != 0) {
+        fprintf(stderr, "pam_driver: cannot initialise libcurl\n");
+        exit(3);
+    }
+}
+
 /* Runs one PAM call and reports it; returns false for an unknown step. */
 static bool run_pam_call(struct driver *drv, const char *step)
 {
@@ -791,6 +808,8 @@ int main(int argc, char **argv)
         free(tok);
     }
 
+    if (getenv("PAM_DRIVER_CURL_INIT_FIRST") != NULL)
+        init_libcurl_as_the_application();
     struct pam_conv conv = { conversation, &drv.answers };
     int rc = pam_start_confdir(service, user, &conv, confdir, &drv.pamh);
     printf("{\"event\":\"start\",\"rc\":%d,\"rc_name\":\"%s\",\"pid\":%ld}\n", rc,
