@@ -186,18 +186,39 @@ static void end_replaced_session(struct okta_pam_ctx *ctx, char *old_id)
     okta_secret_free(old_id);
 }
 
-/* A name that does not exist here still gets the prompt it would get if
- * it did, so the prompt does not tell an attacker which names exist. */
-static void prompt_and_forget(struct okta_pam_ctx *ctx)
+/*
+ * A name that does not exist here must look like a real user with a wrong
+ * password: the same prompt, then about the same time.  The time of a real
+ * attempt is mostly the trip to the org (DNS, TCP, TLS, the request, Okta's
+ * answer), which no constant can match across hosts, orgs and outages,
+ * and which this process has no earlier attempt to learn from.  So the
+ * trip is made for real, to the same endpoint, with a body that names
+ * nobody: nothing can count toward any user's lockout (DESIGN section 3),
+ * and it costs the org's rate limit what a wrong password of a real user
+ * costs.  What would not be sent for a real user (an aborted conversation,
+ * an empty password) is not sent here either.
+ */
+static void unknown_user_attempt(struct okta_pam_ctx *ctx)
 {
+    struct okta_response resp;
+    struct okta_result ignored;
+    bool authn = ctx->cfg.token_source == OKTA_TOKEN_AUTHN;
     char *answer = NULL;
     bool prompted = false;
-    struct okta_result ignored;
 
     okta_result_clear(&ignored);
-    get_secret(ctx, ctx->cfg.token_source == OKTA_TOKEN_AUTHN ? ctx->cfg.password_prompt
-                                                              : ctx->cfg.token_prompt,
-               true, &answer, &prompted, &ignored);
+    if (get_secret(ctx, authn ? ctx->cfg.password_prompt : ctx->cfg.token_prompt, true, &answer,
+                   &prompted, &ignored) != OKTA_OK)
+        return;
+    if (answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)) &&
+        okta_ctx_connect(ctx, &ignored)) {
+        if (authn && ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
+            ctx->client.forwarded_for = ctx->rhost;
+        okta_http_request(&ctx->client, OKTA_POST, authn ? "/api/v1/authn" : "/api/v1/sessions",
+                          "{}", 2, OKTA_RETRY_UNSENT, &resp, &ignored);
+        ctx->client.forwarded_for = NULL;
+        okta_response_free(&resp);
+    }
     okta_secret_free(answer);
 }
 
@@ -226,7 +247,7 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
     ctx.user = user;
     if (!okta_ctx_gate_user(&ctx, &rc)) {
         if (rc == PAM_USER_UNKNOWN)
-            prompt_and_forget(&ctx);
+            unknown_user_attempt(&ctx);
         goto out;
     }
     okta_result_clear(&res);
