@@ -84,8 +84,8 @@ static bool broken_config_steps_aside(struct okta_pam_ctx *ctx, int argc, const 
         return false;
     okta_escape_for_log(safe, sizeof(safe), user, strlen(user));
     pam_syslog(ctx->pamh, LOG_NOTICE,
-               "%s: ignored user=%s: uid below minimum_uid %ld (%s) while the configuration "
-               "is broken", okta_phase_name(ctx->phase), safe, floor, from[source]);
+               "%s: ignored: broken configuration, uid below minimum_uid %ld (%s) user=%s",
+               okta_phase_name(ctx->phase), floor, from[source], safe);
     return true;
 }
 

@@ -147,8 +147,8 @@ class BrokenConfigurationUnderTheStacks(PamTestCase):
                 self.break_config(how)
                 self.assertRootGetsIn()
                 r = self.login("root", LOCAL_PASSWORDS["root"])
-                self.assertLogged(r, text="ignored user=root: uid below minimum_uid 1 "
-                                  "(built-in floor) while the configuration is broken")
+                self.assertLogged(r, text="ignored: broken configuration, uid below "
+                                  "minimum_uid 1 (built-in floor) user=root")
                 self.assertOktaUserRefused()
 
     def test_profile_stack_minimum_uid_from_a_trustworthy_broken_file(self):
