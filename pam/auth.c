@@ -8,6 +8,7 @@
 #include "pam/pam_layer.h"
 
 #include "okta/authn.h"
+#include "okta/decoy.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -188,19 +189,12 @@ static void end_replaced_session(struct okta_pam_ctx *ctx, char *old_id)
 
 /*
  * A name that does not exist here must look like a real user with a wrong
- * password: the same prompt, then about the same time.  The time of a real
- * attempt is mostly the trip to the org (DNS, TCP, TLS, the request, Okta's
- * answer), which no constant can match across hosts, orgs and outages,
- * and which this process has no earlier attempt to learn from.  So the
- * trip is made for real, to the same endpoint, with a body that names
- * nobody: nothing can count toward any user's lockout (DESIGN section 3),
- * and it costs the org's rate limit what a wrong password of a real user
- * costs.  What would not be sent for a real user (an aborted conversation,
- * an empty password) is not sent here either.
+ * password: the same prompt, then the same trip to Okta (okta/decoy.h).
+ * What would not be sent for a real user (an aborted conversation, an
+ * empty password) is not sent here either.
  */
 static void unknown_user_attempt(struct okta_pam_ctx *ctx)
 {
-    struct okta_response resp;
     struct okta_result ignored;
     bool authn = ctx->cfg.token_source == OKTA_TOKEN_AUTHN;
     char *answer = NULL;
@@ -214,10 +208,8 @@ static void unknown_user_attempt(struct okta_pam_ctx *ctx)
         okta_ctx_connect(ctx, &ignored)) {
         if (authn && ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
             ctx->client.forwarded_for = ctx->rhost;
-        okta_http_request(&ctx->client, OKTA_POST, authn ? "/api/v1/authn" : "/api/v1/sessions",
-                          "{}", 2, OKTA_RETRY_UNSENT, &resp, &ignored);
+        okta_decoy_attempt(&ctx->client, ctx->cfg.token_source);
         ctx->client.forwarded_for = NULL;
-        okta_response_free(&resp);
     }
     okta_secret_free(answer);
 }

@@ -1605,6 +1605,60 @@ static void test_load_trust_anchor_rules(void **state)
     anchor_fails("ca_path", link, "symbolic link");
 }
 
+/* What still decides who is handled when the configuration is broken. */
+static void test_broken_config_minimum_uid(void **state)
+{
+    enum okta_uid_floor_source src;
+    char path[256], arg[300];
+    const char *argv[2] = { arg, "minimum_uid=500" };
+
+    (void)state;
+    require_root();
+    /* missing file, nothing else: root alone */
+    path_of(path, sizeof(path), "missing.conf");
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src),
+                     OKTA_BROKEN_CONFIG_MINIMUM_UID);
+    assert_int_equal(src, OKTA_FLOOR_BUILTIN);
+    /* a module argument always holds */
+    assert_int_equal(okta_config_broken_minimum_uid(2, argv, &src), 500);
+    assert_int_equal(src, OKTA_FLOOR_ARGUMENT);
+
+    /* a trustworthy file with a bad line elsewhere: its minimum_uid line */
+    write_file(path, sizeof(path), "badline.conf",
+               "timeout = ten\n  minimum_uid = \"1000\"  \n# minimum_uid = 5\nno equals\n", 0600);
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src), 1000);
+    assert_int_equal(src, OKTA_FLOOR_FILE);
+    assert_int_equal(okta_config_broken_minimum_uid(2, argv, &src), 500);
+
+    /* explicit 0 is the administrator's choice */
+    write_file(path, sizeof(path), "zero.conf", "minimum_uid = 0\nbogus = 1\n", 0600);
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src), 0);
+    assert_int_equal(src, OKTA_FLOOR_FILE);
+
+    /* given twice, malformed, or in a file others may write: not believed */
+    static const char *const untrusted[][2] = {
+        { "twice.conf", "minimum_uid = 1000\nminimum_uid = 2000\n" },
+        { "malformed.conf", "minimum_uid = lots\n" },
+        { "absent.conf", "timeout = ten\n" },
+    };
+    for (size_t i = 0; i < sizeof(untrusted) / sizeof(untrusted[0]); i++) {
+        write_file(path, sizeof(path), untrusted[i][0], untrusted[i][1], 0600);
+        snprintf(arg, sizeof(arg), "config=%s", path);
+        assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src),
+                         OKTA_BROKEN_CONFIG_MINIMUM_UID);
+        assert_int_equal(src, OKTA_FLOOR_BUILTIN);
+    }
+    write_file(path, sizeof(path), "writable.conf", "minimum_uid = 60000\n", 0666);
+    assert_int_equal(chmod(path, 0666), 0);
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src),
+                     OKTA_BROKEN_CONFIG_MINIMUM_UID);
+    assert_int_equal(src, OKTA_FLOOR_BUILTIN);
+}
+
 static void test_load_config_permissions(void **state)
 {
     char path[256];
@@ -1976,6 +2030,7 @@ int main(void)
         cmocka_unit_test(test_parse_stops_at_first_error),
         cmocka_unit_test(test_parse_duplicate_key_names_both_lines),
         FILE_TEST(test_load_trust_anchor_rules),
+        FILE_TEST(test_broken_config_minimum_uid),
         FILE_TEST(test_load_good_file),
         FILE_TEST(test_load_full_file),
         FILE_TEST(test_load_arguments_override_file),
