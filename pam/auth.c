@@ -204,7 +204,9 @@ static void unknown_user_attempt(struct okta_pam_ctx *ctx)
     if (get_secret(ctx, authn ? ctx->cfg.password_prompt : ctx->cfg.token_prompt, true, &answer,
                    &prompted, &ignored) != OKTA_OK)
         return;
-    if (answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)) &&
+    /* A name no one can have (control characters, too long) tells nothing
+     * about who exists here: it is only prompted for. */
+    if (ctx->not_local && answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)) &&
         okta_ctx_connect(ctx, &ignored)) {
         if (authn && ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
             ctx->client.forwarded_for = ctx->rhost;

@@ -152,6 +152,7 @@ bool okta_ctx_gate_user(struct okta_pam_ctx *ctx, int *pam_rc)
     /* Names that do not exist here are never sent to Okta: each guess
      * would count toward the lockout of a real Okta user of that name. */
     if (getpwnam_r(ctx->user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL) {
+        ctx->not_local = true;
         okta_log_outcome(ctx, LOG_NOTICE, "user_unknown", &res);
         *pam_rc = PAM_USER_UNKNOWN;
         return false;

@@ -37,6 +37,7 @@ struct okta_pam_ctx {
     const char *service;
     const char *rhost;
     char *login;         /* login_format applied to user, or NULL */
+    bool not_local;      /* gate: a well-formed name that does not exist here */
     struct okta_client client;
 };
 
