@@ -24,7 +24,7 @@ from harness import (BUILDDIR, PASSWORDS, SESSION_PATH, PamTestCase,  # noqa: E4
 
 CLI = os.environ.get("OKTA_TEST_CLI") or os.path.join(BUILDDIR, "okta-session")
 PROBE = "/api/v1/sessions/okta-session-check-probe"
-CHECKS = ["config-file", "configuration", "dns", "tcp", "tls", "api-token"]
+CHECKS = ["config-file", "configuration", "dns", "tcp", "tls", "api-token", "pam-stack"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GONE = 0, 1, 2, 3
 
 

@@ -9,10 +9,11 @@ one-time session tokens, state tokens, push challenges, sent codes, sessions
 that expire, refresh and end), records every request and injects faults on
 demand.
 
-Response shapes follow /work/shared/okta-api/REFERENCE.md (sections 4-8) and the
-2025.08.0 Management spec (vendored excerpt in spec/); tests in this directory
-check the fake against both so that it cannot drift into agreeing with the
-module's own misreadings.
+Response shapes follow ../shared/okta-api/REFERENCE.md (sections 4-8; shared/
+lies beside the repository's top directory) and the 2025.08.0 Management
+spec (vendored excerpt in spec/); tests in this directory check the fake
+against both so that it cannot drift into agreeing with the module's own
+misreadings.
 
 Standard library only (plus the `openssl` command-line tool for certificates).
 
