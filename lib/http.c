@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 struct okta_conn {
     CURL *curl;
@@ -36,13 +37,19 @@ struct okta_conn {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
+/* Written once, by curl_init_once: libcurl was initialised by the
+ * application before the module, without the allocator below. */
+static bool curl_foreign = false;
+/* Set by the allocator while curl_init_once probes it, on that thread only. */
+static _Thread_local bool alloc_probing, alloc_probe_seen;
 
 /*
  * libcurl copies each request, headers and body (a password, a session
  * token, the API token), into buffers of its own and frees them as they
  * are: a core dump or a swapped page would show them.  Its allocations go
  * through these, which wipe every block before freeing it (DESIGN §8).
- * If the process initialised libcurl before us, its own functions stay.
+ * If the process initialised libcurl before us, its own functions stay,
+ * and the module refuses to use it (curl_uses_our_allocator).
  */
 static void wiping_free(void *p)
 {
@@ -75,17 +82,43 @@ static void *wiping_realloc(void *p, size_t n)
 
 static void *plain_malloc(size_t n)
 {
+    if (alloc_probing)
+        alloc_probe_seen = true;
     return malloc(n);
 }
 
 static char *plain_strdup(const char *s)
 {
+    if (alloc_probing)
+        alloc_probe_seen = true;
     return strdup(s);
 }
 
 static void *plain_calloc(size_t n, size_t size)
 {
+    if (alloc_probing)
+        alloc_probe_seen = true;
     return calloc(n, size);
+}
+
+/*
+ * curl_global_init_mem does nothing but count when the application
+ * initialised libcurl first: its SSLKEYLOGFILE was read then, and our
+ * allocator is not the one libcurl uses.  An allocation made through
+ * libcurl tells which.
+ */
+static bool curl_uses_our_allocator(void)
+{
+    struct curl_slist *probe;
+
+    alloc_probing = true;
+    alloc_probe_seen = false;
+    probe = curl_slist_append(NULL, "probe");
+    alloc_probing = false;
+    if (probe == NULL)
+        return false;
+    curl_slist_free_all(probe);
+    return alloc_probe_seen;
 }
 
 static void curl_init_once(void)
@@ -95,13 +128,21 @@ static void curl_init_once(void)
     unsetenv("SSLKEYLOGFILE");
     curl_init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, plain_malloc, wiping_free,
                                             wiping_realloc, plain_strdup, plain_calloc);
+    if (curl_init_result == CURLE_OK && !curl_uses_our_allocator())
+        curl_foreign = true;
+}
+
+bool okta_http_libcurl_foreign(void)
+{
+    return pthread_once(&curl_once, curl_init_once) == 0 && curl_foreign;
 }
 
 struct okta_conn *okta_conn_new(void)
 {
     struct okta_conn *conn;
 
-    if (pthread_once(&curl_once, curl_init_once) != 0 || curl_init_result != CURLE_OK)
+    if (pthread_once(&curl_once, curl_init_once) != 0 || curl_init_result != CURLE_OK ||
+        curl_foreign)
         return NULL;
     conn = calloc(1, sizeof(*conn));
     if (conn == NULL)
@@ -507,6 +548,19 @@ void okta_http_user_agent(char *buf, size_t len)
              sys[0] ? sys : "unknown", rel[0] ? rel : "unknown", mach[0] ? mach : "unknown");
 }
 
+/*
+ * libssl decrypts each record in place and frees its record buffers
+ * unwiped: the session token, state token and session id of the answers
+ * stayed in freed memory.  SSL_OP_CLEANSE_PLAINTEXT makes it wipe them.
+ */
+static CURLcode cleanse_tls_plaintext(CURL *curl, void *ssl_ctx, void *userptr)
+{
+    (void)curl;
+    (void)userptr;
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+    return CURLE_OK;
+}
+
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
     const struct okta_config *cfg = c->cfg;
@@ -537,6 +591,7 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_USERAGENT, agent); /* libcurl keeps a copy */
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket_cloexec);
     curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, cleanse_tls_plaintext);
 }
 
 /* Transport failures that may be tried again, and whether the request

@@ -8,6 +8,7 @@
 #include "pam/pam_layer.h"
 
 #include "okta/authn.h"
+#include "okta/decoy.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -199,18 +200,32 @@ static void end_replaced_session(struct okta_pam_ctx *ctx, char *old_id)
     okta_secret_free(old_id);
 }
 
-/* A name that does not exist here still gets the prompt it would get if
- * it did, so the prompt does not tell an attacker which names exist. */
-static void prompt_and_forget(struct okta_pam_ctx *ctx)
+/*
+ * A name that does not exist here must look like a real user with a wrong
+ * password: the same prompt, then the same trip to Okta (okta/decoy.h).
+ * What would not be sent for a real user (an aborted conversation, an
+ * empty password) is not sent here either.
+ */
+static void unknown_user_attempt(struct okta_pam_ctx *ctx)
 {
+    struct okta_result ignored;
+    bool authn = ctx->cfg.token_source == OKTA_TOKEN_AUTHN;
     char *answer = NULL;
     bool prompted = false;
-    struct okta_result ignored;
 
     okta_result_clear(&ignored);
-    get_secret(ctx, ctx->cfg.token_source == OKTA_TOKEN_AUTHN ? ctx->cfg.password_prompt
-                                                              : ctx->cfg.token_prompt,
-               true, &answer, &prompted, &ignored);
+    if (get_secret(ctx, authn ? ctx->cfg.password_prompt : ctx->cfg.token_prompt, true, &answer,
+                   &prompted, &ignored) != OKTA_OK)
+        return;
+    /* A name no one can have (control characters, too long) tells nothing
+     * about who exists here: it is only prompted for. */
+    if (ctx->not_local && answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)) &&
+        okta_ctx_connect(ctx, &ignored)) {
+        if (authn && ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
+            ctx->client.forwarded_for = ctx->rhost;
+        okta_decoy_attempt(&ctx->client, ctx->cfg.token_source);
+        ctx->client.forwarded_for = NULL;
+    }
     okta_secret_free(answer);
 }
 
@@ -239,7 +254,7 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
     ctx.user = user;
     if (!okta_ctx_gate_user(&ctx, &rc)) {
         if (rc == PAM_USER_UNKNOWN)
-            prompt_and_forget(&ctx);
+            unknown_user_attempt(&ctx);
         goto out;
     }
     okta_result_clear(&res);

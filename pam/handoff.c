@@ -62,10 +62,40 @@ static bool printable(const char *s)
     return s != NULL;
 }
 
-static void export_session_env(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+static const char *const exported_env[] = { "OKTA_SESSION_ID", "OKTA_SESSION_EXPIRES_AT",
+                                            "OKTA_USER_ID", "OKTA_LOGIN" };
+
+void okta_handoff_unexport(struct okta_pam_ctx *ctx)
+{
+    for (size_t i = 0; i < sizeof(exported_env) / sizeof(exported_env[0]); i++)
+        if (pam_getenv(ctx->pamh, exported_env[i]) != NULL)
+            pam_putenv(ctx->pamh, exported_env[i]);
+}
+
+/* Does PAM_USER, now, still map to the Okta login verified for h (short
+ * name or letter case aside)?  sudo -u bob sets PAM_USER to bob before
+ * open_session, and sudo hands the PAM environment to bob's command. */
+static bool user_owns_session(const struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+{
+    char *login;
+    bool same;
+
+    if (ctx->user == NULL || h->verified_login == NULL)
+        return false;
+    login = okta_format_login(ctx->cfg.login_format, ctx->user);
+    same = login != NULL && okta_login_belongs_to(h->verified_login, login);
+    free(login);
+    return same;
+}
+
+void okta_handoff_export(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
 {
     if (!ctx->cfg.export_env)
         return;
+    if (!user_owns_session(ctx, h)) {
+        okta_handoff_unexport(ctx);
+        return;
+    }
     /* Only at the admin's request does the id reach the login environment. */
     put_env(ctx->pamh, "OKTA_SESSION_ID", h->id);
     if (h->expires_at != NULL && printable(h->expires_at))
@@ -135,7 +165,7 @@ int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, c
         if (put_env(ctx->pamh, OKTA_ENV_USER_ID, value) != PAM_SUCCESS)
             return -1;
     }
-    export_session_env(ctx, h);
+    okta_handoff_export(ctx, h);
     return 0;
 }
 
@@ -250,7 +280,7 @@ void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
                            const struct okta_session *s, const char *login)
 {
     if (copy_fields(h, s, login) == 0)
-        export_session_env(ctx, h);
+        okta_handoff_export(ctx, h);
 }
 
 void okta_handoff_forget(struct okta_pam_ctx *ctx)
@@ -284,10 +314,7 @@ enum okta_status okta_handoff_check(const struct okta_pam_ctx *ctx, const struct
 
 char *okta_handoff_discard(struct okta_pam_ctx *ctx)
 {
-    static const char *const exported[] = { OKTA_ENV_SESSION_ID, OKTA_ENV_USER_ID,
-                                            "OKTA_SESSION_ID",
-                                            "OKTA_SESSION_EXPIRES_AT", "OKTA_USER_ID",
-                                            "OKTA_LOGIN" };
+    static const char *const handoff_env[] = { OKTA_ENV_SESSION_ID, OKTA_ENV_USER_ID };
     struct okta_handoff *h = stored(ctx);
     char *id = NULL;
 
@@ -295,8 +322,9 @@ char *okta_handoff_discard(struct okta_pam_ctx *ctx)
     if (h != NULL && h->verified_login != NULL)
         id = okta_secret_strdup(h->id);
     okta_handoff_forget(ctx);
-    for (size_t i = 0; i < sizeof(exported) / sizeof(exported[0]); i++)
-        if (pam_getenv(ctx->pamh, exported[i]) != NULL)
-            pam_putenv(ctx->pamh, exported[i]);
+    for (size_t i = 0; i < sizeof(handoff_env) / sizeof(handoff_env[0]); i++)
+        if (pam_getenv(ctx->pamh, handoff_env[i]) != NULL)
+            pam_putenv(ctx->pamh, handoff_env[i]);
+    okta_handoff_unexport(ctx);
     return id;
 }

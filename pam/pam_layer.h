@@ -42,6 +42,7 @@ struct okta_pam_ctx {
     const char *service;
     const char *rhost;
     char *login;         /* login_format applied to user, or NULL */
+    bool not_local;      /* gate: a well-formed name that does not exist here */
     struct okta_client client;
 };
 
@@ -110,6 +111,12 @@ void okta_handoff_forget(struct okta_pam_ctx *ctx);
 enum okta_status okta_handoff_check(const struct okta_pam_ctx *ctx, const struct okta_handoff *h,
                                     const struct okta_session *s, bool require_mfa,
                                     struct okta_result *res);
+/* With export_env: puts OKTA_SESSION_ID and the rest into the PAM
+ * environment when PAM_USER still maps to the session's verified login,
+ * and removes them otherwise. */
+void okta_handoff_export(struct okta_pam_ctx *ctx, const struct okta_handoff *h);
+/* Removes whatever okta_handoff_export put there. */
+void okta_handoff_unexport(struct okta_pam_ctx *ctx);
 /* authenticate, again on one handle: forgets the earlier session and its
  * variables so they can never serve another user; returns the id of a
  * session this handle verified (to be ended) or NULL. */

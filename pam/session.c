@@ -56,6 +56,7 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
 
     if (!okta_ctx_begin(&ctx, pamh, PHASE_OPEN_SESSION, flags, argc, argv, &rc)) {
         okta_handoff_take(&ctx); /* the id must not reach the shell even so */
+        okta_handoff_unexport(&ctx);
         goto out;
     }
     h = okta_handoff_take(&ctx);
@@ -64,6 +65,9 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
         rc = PAM_IGNORE;
         goto out;
     }
+    /* Whoever the session now goes to (PAM_USER may have changed since
+     * authenticate) decides whether its variables stay. */
+    okta_handoff_export(&ctx, h);
     if (!ctx.cfg.refresh_on_open) {
         okta_log_debug(&ctx, "ignored: refresh_on_open is off");
         rc = PAM_IGNORE;

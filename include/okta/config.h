@@ -93,6 +93,18 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
 char *okta_read_root_file(const char *path, size_t max_bytes, bool must_be_private,
                           char *err, size_t errlen);
 
+/*
+ * When the configuration cannot be loaded, who does the module still
+ * handle (DESIGN section 7)?  A minimum_uid module argument, else the
+ * minimum_uid line of a file that passed the ownership and mode checks
+ * (exactly one, well formed), else OKTA_BROKEN_CONFIG_MINIMUM_UID: root
+ * keeps its local password while nobody can log in through Okta.
+ */
+#define OKTA_BROKEN_CONFIG_MINIMUM_UID 1
+enum okta_uid_floor_source { OKTA_FLOOR_ARGUMENT, OKTA_FLOOR_FILE, OKTA_FLOOR_BUILTIN };
+long okta_config_broken_minimum_uid(int argc, const char **argv,
+                                    enum okta_uid_floor_source *source);
+
 /* Owner uid required of configuration files; tests may not change it. */
 #define OKTA_CONFIG_OWNER 0
 

@@ -25,7 +25,13 @@ void okta_http_user_agent(char *buf, size_t len);
 /* A libcurl easy handle and the connections it keeps open. */
 struct okta_conn;
 
+/* NULL when libcurl cannot be initialised, or was initialised by the
+ * application before the module (okta_http_libcurl_foreign). */
 struct okta_conn *okta_conn_new(void);
+/* The application initialised libcurl first: SSLKEYLOGFILE was read with
+ * its environment and libcurl's freed blocks are not wiped, so no secret
+ * may go through it. */
+bool okta_http_libcurl_foreign(void);
 /* False in a process forked after the handle was made: it must make its own. */
 bool okta_conn_owned_here(const struct okta_conn *conn);
 void okta_conn_free(struct okta_conn *conn);
