@@ -5,10 +5,14 @@
 #   sudo bench/run.sh --quick    # a few runs, 10 concurrent; writes a temp dir
 # Other arguments go to bench/bench.py (--runs N, --out DIR, ...).
 set -eu
-cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
-    exec sudo "$0" "$@"     # the module acts only for root callers
+    # Root's job (packages, PAM, namespaces): through sudo where there is one.
+    self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+    command -v sudo >/dev/null 2>&1 && exec sudo "$self" "$@"
+    echo "$(basename "$0"): run it as root (there is no sudo here): su -c '$self'" >&2
+    exit 1
 fi
+cd "$(dirname "$0")/.."
 # Build what is missing (an existing build is reused as it is).
 if [ ! -f Makefile ]; then
     ./bootstrap >/dev/null && ./configure >/dev/null

@@ -3,7 +3,8 @@
  * line each — the configuration file's ownership and mode, the
  * configuration itself (the module's parser), name resolution and a TCP
  * connection to org_url, TLS verification, and that Okta accepts the API
- * token for the Sessions API.  Any failure makes the exit status 1.
+ * token for the Sessions API; last, that no line of common-auth can jump
+ * over the module there.  Any failure makes the exit status 1.
  *
  * The token test is GET /api/v1/sessions/okta-session-check-probe, the
  * call acct_mgmt makes, on an id no session has: a token Okta accepts
@@ -32,7 +33,9 @@
 
 #define PROBE_PATH "/api/v1/sessions/okta-session-check-probe"
 #define DETAIL_MAX 512
-#define MAX_CHECKS 6
+#define MAX_CHECKS 7
+/* The stack pam-auth-update writes the profile into. */
+#define COMMON_AUTH "/etc/pam.d/common-auth"
 
 enum outcome { CHECK_OK, CHECK_FAILED, CHECK_SKIPPED };
 
@@ -277,6 +280,16 @@ static void check_okta(struct checks *c)
     okta_response_free(&resp);
 }
 
+/* No other module in common-auth may jump over the profile's line. */
+static void check_pam_stack(struct checks *c)
+{
+    char detail[DETAIL_MAX];
+    enum cli_stack st = cli_pam_stack_check(COMMON_AUTH, detail, sizeof(detail));
+
+    record(c, "pam-stack", st == CLI_STACK_SAFE || st == CLI_STACK_UNUSED ? CHECK_OK : CHECK_FAILED,
+           "%s", detail);
+}
+
 static void print_json(const struct checks *c, bool ok)
 {
     struct okta_buf b = { 0 };
@@ -308,16 +321,18 @@ static bool recorded(const struct checks *c, const char *name)
 
 int cli_check(struct cli *cli)
 {
-    static const char *const order[MAX_CHECKS] = { "config-file", "configuration", "dns",
-                                                   "tcp", "tls", "api-token" };
+    /* A login's path, each step needing the one before. */
+    static const char *const order[] = { "config-file", "configuration", "dns",
+                                         "tcp", "tls", "api-token" };
     struct checks c = { .cli = cli };
     bool ok = true;
 
     if (check_config_file(&c) && check_configuration(&c) && check_network(&c))
         check_okta(&c);
-    for (size_t i = 0; i < MAX_CHECKS; i++)
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (!recorded(&c, order[i]))
             record(&c, order[i], CHECK_SKIPPED, "an earlier check failed");
+    check_pam_stack(&c); /* whatever the configuration: it is about the stacks */
     for (size_t i = 0; i < c.n; i++) {
         /* Skipped is a failure too, except dns and tcp behind a proxy. */
         if (c.list[i].outcome == CHECK_FAILED ||

@@ -38,6 +38,10 @@ bool cli_load_config(struct cli *cli, char *err, size_t errlen);
 bool cli_connect(struct cli *cli, struct okta_result *res);
 
 int cli_check(struct cli *cli);
+/* Whether the auth lines of the PAM file PATH let a login skip the module;
+ * DETAIL says which line, or why there is nothing to say. */
+enum cli_stack { CLI_STACK_SAFE, CLI_STACK_UNUSED, CLI_STACK_SKIPPABLE, CLI_STACK_UNREADABLE };
+enum cli_stack cli_pam_stack_check(const char *path, char *detail, size_t len);
 int cli_login(struct cli *cli, const char *user);
 int cli_get(struct cli *cli, const char *id_arg);
 int cli_refresh(struct cli *cli, const char *id_arg);

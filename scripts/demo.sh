@@ -8,10 +8,14 @@
 # machine is changed, nobody outside can reach them, and everything is gone
 # when the demo ends, however it ends.
 set -eu
-cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
-    exec sudo "$0" "$@"
+    # Root's job (packages, PAM, namespaces): through sudo where there is one.
+    self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+    command -v sudo >/dev/null 2>&1 && exec sudo "$self" "$@"
+    echo "$(basename "$0"): run it as root (there is no sudo here): su -c '$self'" >&2
+    exit 1
 fi
+cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 make -s tests/pam/libsyslog_capture.la >/dev/null

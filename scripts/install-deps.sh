@@ -3,19 +3,23 @@
 # pam_okta_session, run its demo, every test and the benchmark (bench/).
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
-    exec sudo "$0" "$@"
+    # Root's job (packages, PAM, namespaces): through sudo where there is one.
+    self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+    command -v sudo >/dev/null 2>&1 && exec sudo "$self" "$@"
+    echo "$(basename "$0"): run it as root (there is no sudo here): su -c '$self'" >&2
+    exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 packages="build-essential autoconf automake libtool pkg-config
-  libpam0g-dev libcurl4-openssl-dev libjson-c-dev
+  libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
   openssh-server openssh-client sudo login util-linux procps iproute2
   valgrind clang libclang-rt-14-dev
   curl ca-certificates gnuplot-nox cppcheck gdb
   libsystemd-dev"
-# Man page lint and the Debian package (issue 7).
-packages="$packages mandoc debhelper dpkg-dev fakeroot"
+# Man page lint, and the Debian package and its lint.
+packages="$packages mandoc debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

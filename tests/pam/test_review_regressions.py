@@ -2,6 +2,7 @@
 credentials never sent twice; the caller's NO_PROXY; user enumeration;
 try_first_pass; created sessions the module cannot use; hostile headers."""
 
+import os
 import unittest
 
 from harness import (PamTestCase, PASSWORDS, PASSWORD_PROMPT, SESSION_PATH, SESSION_VAR,
@@ -67,7 +68,26 @@ class NoUserEnumeration(PamTestCase):
         r = self.run("authenticate", user="nosuchuser", answers=["guess"])
         self.assertRc(r, "authenticate", "PAM_USER_UNKNOWN")
         self.assertEqual([p["text"] for p in r.prompts], [PASSWORD_PROMPT])
-        self.assertNoRequests(r)
+        wrong = self.run("authenticate", user="alice", answers=["guess"])
+        def shown(run):
+            return [(e["event"], e.get("style"), e.get("text"))
+                    for e in run.prompts + run.messages]
+        self.assertEqual(shown(r), shown(wrong))
+
+    def authenticate_ms(self, user):
+        r = self.run("authenticate", user=user, answers=["not-the-password"])
+        return r.call("authenticate")["ms"]
+
+    @unittest.skipIf(os.environ.get("OKTA_TEST_WRAPPER") or os.environ.get("OKTA_TEST_SANITIZED"),
+                     "valgrind and ASan swamp the timing")
+    def test_unknown_user_takes_as_long_as_a_wrong_password(self):
+        # An org 300 ms away: a wrong password costs the round trip, and so
+        # must a name that does not exist here.
+        self.fake.inject("POST", "/api/v1/authn", delay=0.3, count=None)
+        unknown = sorted(self.authenticate_ms("nosuchuser") for _ in range(5))
+        wrong = sorted(self.authenticate_ms("alice") for _ in range(5))
+        self.assertGreaterEqual(unknown[0], 300, (unknown, wrong))
+        self.assertLess(abs(unknown[2] - wrong[2]), 100, (unknown, wrong))
 
 
 class TryFirstPass(PamTestCase):
