@@ -66,13 +66,15 @@ static bool has_four_byte_utf8(const char *s)
 }
 
 static enum okta_status token_from_authn(struct cli *cli, const char *login, char **token,
-                                         char *message, size_t msglen, struct okta_result *res)
+                                         char *user_id, char *message, size_t msglen,
+                                         struct okta_result *res)
 {
     struct okta_authn_ui ui = { .data = cli, .prompt = ui_prompt, .info = ui_info,
                                 .error = ui_error };
     struct okta_authn_options opts = { .factors = cli->cfg.factors,
                                        .n_factors = cli->cfg.n_factors,
                                        .push_timeout = cli->cfg.push_timeout,
+                                       .autopush = cli->cfg.autopush,
                                        .poll_interval_ms = OKTA_PUSH_POLL_INTERVAL_MS };
     struct okta_authn_outcome outcome;
     char *password = NULL;
@@ -91,6 +93,7 @@ static enum okta_status token_from_authn(struct cli *cli, const char *login, cha
     st = okta_authn_login(&cli->client, login, password, &opts, &ui, &outcome, res);
     okta_secret_free(password);
     snprintf(message, msglen, "%s", outcome.user_message);
+    snprintf(user_id, OKTA_USER_ID_MAX, "%s", outcome.user_id);
     *token = outcome.session_token;
     outcome.session_token = NULL;
     okta_authn_outcome_free(&outcome);
@@ -119,6 +122,7 @@ static enum okta_status token_from_prompt(struct cli *cli, char **token, struct 
 int cli_login(struct cli *cli, const char *user)
 {
     char err[OKTA_CONFIG_ERR_MAX], message[OKTA_USER_MESSAGE_MAX] = "";
+    char user_id[OKTA_USER_ID_MAX] = "";
     struct okta_result res, end_res;
     struct okta_session s;
     char *login = NULL, *token = NULL;
@@ -148,7 +152,7 @@ int cli_login(struct cli *cli, const char *user)
     }
     fprintf(stderr, "Signing in to %s as %s\n", cli->cfg.org_url, login);
     if (cli->cfg.token_source == OKTA_TOKEN_AUTHN)
-        st = token_from_authn(cli, login, &token, message, sizeof(message), &res);
+        st = token_from_authn(cli, login, &token, user_id, message, sizeof(message), &res);
     else
         st = token_from_prompt(cli, &token, &res);
     if (st == OKTA_OK) {
@@ -156,7 +160,8 @@ int cli_login(struct cli *cli, const char *user)
         okta_secret_clear(&token);
     }
     if (st == OKTA_OK) {
-        st = okta_session_check(&s, login, cli->cfg.require_mfa, &res);
+        st = okta_session_check_owner(&s, user_id[0] ? user_id : NULL, login,
+                                      cli->cfg.require_mfa, &res);
         if (st != OKTA_OK) {
             /* As the module does: a refused session is ended at once. */
             okta_result_clear(&end_res);

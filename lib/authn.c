@@ -42,6 +42,19 @@ void okta_authn_outcome_free(struct okta_authn_outcome *o)
 {
     okta_secret_clear(&o->session_token);
     o->user_message[0] = '\0';
+    o->user_id[0] = '\0';
+}
+
+bool okta_user_id_valid(const char *id)
+{
+    size_t n = 0;
+
+    if (id == NULL)
+        return false;
+    for (; id[n] != '\0'; n++)
+        if (n >= 64 || !okta_is_alnum((unsigned char)id[n]))
+            return false;
+    return n > 0;
 }
 
 char *okta_authn_primary_body(const char *login, const char *password, size_t *len)
@@ -220,42 +233,98 @@ static void cancel_transaction(struct txn *t)
 
 /* ---- factors ---------------------------------------------------------- */
 
-static bool factor_is(json_object *f, enum okta_factor kind)
+/* What the user has enrolled, as MFA_REQUIRED lists it.  The pointers
+ * live in the transaction object, which the next answer replaces. */
+struct enrolled {
+    json_object *push[2];       /* the first two Okta Verify push devices */
+    size_t n_push;
+    json_object *okta_totp;     /* first Okta Verify code enrolment */
+    json_object *google_totp;
+    json_object *sms, *call;
+    /* _embedded.factorTypes: with several Okta Verify devices Okta verifies
+     * by type — a push to every device, a code from any of them. */
+    const char *push_by_type;
+    const char *totp_by_type;
+};
+
+static bool is(const char *a, const char *b)
+{
+    return a != NULL && strcmp(a, b) == 0;
+}
+
+static const char *verify_href(json_object *f)
+{
+    return okta_json_get_string(
+        okta_json_get_object(okta_json_get_object(f, "_links"), "verify"), "href");
+}
+
+static void note_factor(struct enrolled *e, json_object *f)
 {
     const char *type = okta_json_get_string(f, "factorType");
+    const char *provider = okta_json_get_string(f, "provider");
 
-    if (type == NULL)
-        return false;
-    switch (kind) {
-    case OKTA_FACTOR_PUSH: return strcmp(type, "push") == 0;
-    case OKTA_FACTOR_TOTP: return strcmp(type, "token:software:totp") == 0;
-    case OKTA_FACTOR_SMS: return strcmp(type, "sms") == 0;
-    case OKTA_FACTOR_CALL: return strcmp(type, "call") == 0;
+    if (is(type, "push")) {
+        if (e->n_push < 2)
+            e->push[e->n_push] = f;
+        e->n_push++;
+    } else if (is(type, "token:software:totp")) {
+        /* Okta's widget tells the two apps apart by provider; so must we:
+         * each enrolment has its own secret. */
+        if (is(provider, "GOOGLE") && e->google_totp == NULL)
+            e->google_totp = f;
+        else if (is(provider, "OKTA") && e->okta_totp == NULL)
+            e->okta_totp = f;
+    } else if (is(type, "sms") && e->sms == NULL) {
+        e->sms = f;
+    } else if (is(type, "call") && e->call == NULL) {
+        e->call = f;
     }
-    return false;
 }
 
 /* The factor list: _embedded.factors (array) or _embedded.factor (array,
  * or one object), as Okta's docs show both. */
-static json_object *find_factor(json_object *txn, enum okta_factor kind)
+static void scan_enrolled(json_object *txn, struct enrolled *e)
 {
     json_object *emb = okta_json_get_object(txn, "_embedded");
     json_object *list = okta_json_get_array(emb, "factors");
+    json_object *types = okta_json_get_array(emb, "factorTypes");
     json_object *one;
 
+    memset(e, 0, sizeof(*e));
     if (list == NULL)
         list = okta_json_get_array(emb, "factor");
     if (list != NULL) {
         size_t n = json_object_array_length(list);
         for (size_t i = 0; i < n && i < 64; i++) {
             json_object *f = json_object_array_get_idx(list, i);
-            if (f != NULL && json_object_is_type(f, json_type_object) && factor_is(f, kind))
-                return f;
+            if (f != NULL && json_object_is_type(f, json_type_object))
+                note_factor(e, f);
         }
-        return NULL;
+    } else if ((one = okta_json_get_object(emb, "factor")) != NULL) {
+        note_factor(e, one);
     }
-    one = okta_json_get_object(emb, "factor");
-    return one != NULL && factor_is(one, kind) ? one : NULL;
+    for (size_t i = 0; types != NULL && i < json_object_array_length(types) && i < 16; i++) {
+        json_object *ft = json_object_array_get_idx(types, i);
+        const char *type;
+
+        if (ft == NULL || !json_object_is_type(ft, json_type_object))
+            continue;
+        type = okta_json_get_string(ft, "factorType");
+        if (is(type, "push") && e->push_by_type == NULL)
+            e->push_by_type = verify_href(ft);
+        else if (is(type, "token:software:totp") && e->totp_by_type == NULL)
+            e->totp_by_type = verify_href(ft);
+    }
+    /* Verify by type only what the user has. */
+    if (e->n_push == 0)
+        e->push_by_type = NULL;
+    if (e->okta_totp == NULL)
+        e->totp_by_type = NULL;
+}
+
+static const char *okta_totp_href(const struct enrolled *e)
+{
+    return e->totp_by_type != NULL ? e->totp_by_type : verify_href(e->okta_totp);
 }
 
 static bool allowed(const struct okta_authn_options *o, enum okta_factor kind)
@@ -264,6 +333,52 @@ static bool allowed(const struct okta_authn_options *o, enum okta_factor kind)
         if (o->factors[i] == kind)
             return true;
     return false;
+}
+
+/*
+ * A device name as Okta gives it (profile.name), fit for a prompt: printable
+ * ASCII and well-formed UTF-8 above the C1 controls are kept, anything else
+ * (escape sequences included) becomes '?'.  Returns false when there is no
+ * name.
+ */
+static bool device_name(json_object *factor, char *out, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)okta_json_get_string(
+        okta_json_get_object(factor, "profile"), "name");
+    size_t o = 0;
+
+    if (len == 0)
+        return false;
+    out[0] = '\0';
+    if (p == NULL)
+        return false;
+    while (*p != '\0' && o + 1 < len) {
+        size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : 0;
+        bool formed = n > 0;
+        unsigned cp;
+
+        for (size_t i = 1; formed && i < n; i++)
+            formed = (p[i] & 0xc0) == 0x80;
+        if (!formed) {
+            out[o++] = '?';
+            p++;
+            continue;
+        }
+        cp = n == 1 ? p[0] : n == 2 ? ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu) : 0x800;
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            /* C0 and C1 controls (ESC, CSI): one '?' for the character. */
+            out[o++] = '?';
+            p += n;
+            continue;
+        }
+        if (o + n >= len)
+            break;
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+    }
+    out[o] = '\0';
+    return o > 0;
 }
 
 static bool looks_like_passcode(const char *s)
@@ -438,26 +553,55 @@ static enum okta_status poll_once(struct txn *t)
     return txn_post(t, link_href(t->obj, "next"), NULL, OKTA_RETRY_POLL);
 }
 
-static enum okta_status push(struct txn *t, json_object *push_factor, json_object *totp_factor)
+#define DEVICE_NAME_MAX 48
+
+/* "Alice's iPhone", "Alice's iPhone and Alice's Pixel 8", "your 3 devices",
+ * or "" when Okta names no device. */
+static void push_target(const struct enrolled *e, bool by_type, char *out, size_t len)
 {
-    const char *verify = okta_json_get_string(
-        okta_json_get_object(okta_json_get_object(push_factor, "_links"), "verify"), "href");
-    char *answer = NULL, text[128];
+    char a[DEVICE_NAME_MAX], b[DEVICE_NAME_MAX];
+    bool has_a = device_name(e->push[0], a, sizeof(a));
+
+    if (by_type && e->n_push > 2)
+        snprintf(out, len, "your %zu devices", e->n_push);
+    else if (by_type && e->n_push == 2)
+        snprintf(out, len, "%s and %s", has_a ? a : "your first device",
+                 device_name(e->push[1], b, sizeof(b)) ? b : "your second device");
+    else
+        snprintf(out, len, "%s", has_a ? a : "");
+}
+
+static enum okta_status push(struct txn *t, const struct enrolled *e, const char *code_href)
+{
+    bool by_type = e->push_by_type != NULL;
+    const char *verify = by_type ? e->push_by_type : verify_href(e->push[0]);
+    char *answer = NULL, text[224], target[2 * DEVICE_NAME_MAX + 8], to[2 * DEVICE_NAME_MAX + 12];
     long deadline, shown = -1, saved_budget = t->c->budget_ms;
     bool echoed = false, just_prompted;
     enum okta_status st;
 
-    /* Keyboard-interactive shows info messages only with the next prompt:
-     * what the user must know before the wait goes in a prompt.  No echo:
-     * a code may be typed here. */
-    if (ask(t, false, totp_factor ? "Okta Verify: press Enter for a push, or type a code: "
-                                  : "Okta Verify: press Enter to get a push: ",
-            &answer, &echoed) != 0)
-        return conv_failed(t);
-    if (totp_factor != NULL && !echoed && answer[0] != '\0' && strcmp(answer, "push") != 0) {
-        const char *href = okta_json_get_string(
-            okta_json_get_object(okta_json_get_object(totp_factor, "_links"), "verify"), "href");
-        return verify_codes(t, href, "Okta Verify code: ", answer);
+    push_target(e, by_type, target, sizeof(target));
+    snprintf(to, sizeof(to), "%s%s", target[0] ? " to " : "", target);
+    if (t->opts->autopush) {
+        /* As pam_duo's autopush: no Enter to wait for.  The user learns
+         * where it went with the next prompt, or at once on a console. */
+        snprintf(text, sizeof(text), "Okta Verify: push sent%s.", to);
+        tell(t, false, text);
+    } else {
+        /* Keyboard-interactive shows info messages only with the next
+         * prompt: what the user must know before the wait goes in a
+         * prompt.  No echo: a code may be typed here. */
+        if (code_href != NULL)
+            snprintf(text, sizeof(text),
+                     "Okta Verify: press Enter for a push%s, or type a code: ", to);
+        else
+            snprintf(text, sizeof(text), "Okta Verify: press Enter to get a push%s: ", to);
+        if (ask(t, false, text, &answer, &echoed) != 0)
+            return conv_failed(t);
+        /* A code typed here is an Okta Verify code: it goes to Okta Verify's
+         * own TOTP factor, never to another app's (each has its own secret). */
+        if (code_href != NULL && !echoed && answer[0] != '\0' && strcmp(answer, "push") != 0)
+            return verify_codes(t, code_href, "Okta Verify code: ", answer);
     }
     okta_secret_free(answer); /* empty, "push" or the echoed password: a push */
 
@@ -586,30 +730,26 @@ static enum okta_status phone_code(struct txn *t, json_object *factor, bool call
 static enum okta_status mfa(struct txn *t)
 {
     const struct okta_authn_options *o = t->opts;
-    json_object *totp = allowed(o, OKTA_FACTOR_TOTP) ? find_factor(t->obj, OKTA_FACTOR_TOTP) : NULL;
+    struct enrolled e;
+    bool okta_code_ok = allowed(o, OKTA_FACTOR_TOTP) || allowed(o, OKTA_FACTOR_OKTA_TOTP);
 
+    scan_enrolled(t->obj, &e);
     for (size_t i = 0; i < o->n_factors; i++) {
-        json_object *f = find_factor(t->obj, o->factors[i]);
-        if (f == NULL)
-            continue;
-        switch (o->factors[i]) {
-        case OKTA_FACTOR_PUSH:
-            return push(t, f, totp);
-        case OKTA_FACTOR_TOTP: {
-            const char *provider = okta_json_get_string(f, "provider");
-            const char *href = okta_json_get_string(
-                okta_json_get_object(okta_json_get_object(f, "_links"), "verify"), "href");
-            return verify_codes(t, href,
-                                provider && strcmp(provider, "GOOGLE") == 0
-                                    ? "Google Authenticator code: "
-                                    : "Okta Verify code: ",
+        enum okta_factor kind = o->factors[i];
+        bool any_totp = kind == OKTA_FACTOR_TOTP;
+
+        if (kind == OKTA_FACTOR_PUSH && e.n_push > 0)
+            return push(t, &e, okta_code_ok && e.okta_totp != NULL ? okta_totp_href(&e) : NULL);
+        /* Okta Verify's code before Google's, as Okta's widget offers them. */
+        if ((any_totp || kind == OKTA_FACTOR_OKTA_TOTP) && e.okta_totp != NULL)
+            return verify_codes(t, okta_totp_href(&e), "Okta Verify code: ", NULL);
+        if ((any_totp || kind == OKTA_FACTOR_GOOGLE_TOTP) && e.google_totp != NULL)
+            return verify_codes(t, verify_href(e.google_totp), "Google Authenticator code: ",
                                 NULL);
-        }
-        case OKTA_FACTOR_SMS:
-            return phone_code(t, f, false);
-        case OKTA_FACTOR_CALL:
-            return phone_code(t, f, true);
-        }
+        if (kind == OKTA_FACTOR_SMS && e.sms != NULL)
+            return phone_code(t, e.sms, false);
+        if (kind == OKTA_FACTOR_CALL && e.call != NULL)
+            return phone_code(t, e.call, true);
     }
     say(t, "None of your Okta factors can be used to log in here. Enroll Okta Verify or "
            "contact your administrator.");
@@ -661,6 +801,31 @@ static enum okta_status primary(struct txn *t, const char *login, const char *pa
     return st;
 }
 
+/* PASSWORD_WARN: how many days are left, when Okta says
+ * (_embedded.policy.expiration.passwordExpireDays). */
+static void warn_password_expiry(struct txn *t)
+{
+    json_object *exp = okta_json_get_object(
+        okta_json_get_object(okta_json_get_object(t->obj, "_embedded"), "policy"), "expiration");
+    json_object *days = NULL;
+    char text[128];
+    int64_t n = -1;
+
+    if (exp != NULL && json_object_object_get_ex(exp, "passwordExpireDays", &days) &&
+        json_object_is_type(days, json_type_int))
+        n = json_object_get_int64(days);
+    if (n == 0)
+        snprintf(text, sizeof(text), "Your Okta password expires today; change it in Okta.");
+    else if (n == 1)
+        snprintf(text, sizeof(text), "Your Okta password expires in 1 day; change it in Okta.");
+    else if (n > 1 && n <= 3650)
+        snprintf(text, sizeof(text), "Your Okta password expires in %d days; change it in Okta.",
+                 (int)n);
+    else
+        snprintf(text, sizeof(text), "Your Okta password expires soon; change it in Okta.");
+    tell(t, false, text);
+}
+
 /* One step from a status that is not SUCCESS.  Returns OKTA_OK to go on. */
 static enum okta_status step(struct txn *t, const char *status)
 {
@@ -669,7 +834,7 @@ static enum okta_status step(struct txn *t, const char *status)
     if (strcmp(status, "MFA_REQUIRED") == 0)
         return mfa(t);
     if (strcmp(status, "PASSWORD_WARN") == 0) {
-        tell(t, false, "Your Okta password expires soon; change it in Okta.");
+        warn_password_expiry(t);
         return txn_post(t, link_href(t->obj, "skip"), NULL, OKTA_RETRY_UNSENT);
     }
     if (strcmp(status, "LOCKED_OUT") == 0) {
@@ -687,6 +852,21 @@ static enum okta_status step(struct txn *t, const char *status)
         say(t, "Okta cannot complete this login here. Contact your administrator.");
     okta_escape_for_log(safe, sizeof(safe), status, strlen(status));
     return okta_result_set(t->res, OKTA_ERR_DENIED, "authn status %s", safe);
+}
+
+/* The user Okta authenticated (_embedded.user.id of SUCCESS): the session
+ * must be theirs, whatever name and letter case the login was typed in. */
+static enum okta_status take_user_id(struct txn *t, struct okta_authn_outcome *out)
+{
+    const char *id = okta_json_get_string(
+        okta_json_get_object(okta_json_get_object(t->obj, "_embedded"), "user"), "id");
+
+    if (id == NULL)
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "SUCCESS names no user id");
+    if (!okta_user_id_valid(id))
+        return okta_result_set(t->res, OKTA_ERR_HOSTILE, "SUCCESS has a malformed user id");
+    snprintf(out->user_id, sizeof(out->user_id), "%s", id);
+    return OKTA_OK;
 }
 
 enum okta_status okta_authn_login(struct okta_client *c, const char *login, const char *password,
@@ -711,6 +891,8 @@ enum okta_status okta_authn_login(struct okta_client *c, const char *login, cons
             out->session_token = okta_secret_strdup(token);
             if (out->session_token == NULL)
                 st = okta_result_set(res, OKTA_ERR_INTERNAL, "out of memory");
+            else
+                st = take_user_id(&t, out);
             break;
         }
         if (n >= MAX_TRANSITIONS) {

@@ -59,6 +59,7 @@ static const struct opt_def options[] = {
     OPT(try_first_pass, T_BOOL),
     { "factors", T_FACTORS, 0, 0, 0 },
     OPT_RANGE(push_timeout, 5, 600),
+    OPT(autopush, T_BOOL),
     OPT(require_mfa, T_BOOL),
     OPT_RANGE(minimum_uid, 0, 4294967294L),
     OPT_RANGE(timeout, 1, 300),
@@ -89,6 +90,8 @@ static const char *const factor_names[] = {
     [OKTA_FACTOR_TOTP] = "totp",
     [OKTA_FACTOR_SMS] = "sms",
     [OKTA_FACTOR_CALL] = "call",
+    [OKTA_FACTOR_OKTA_TOTP] = "okta_totp",
+    [OKTA_FACTOR_GOOGLE_TOTP] = "google_totp",
 };
 
 const char *okta_factor_name(enum okta_factor f)
@@ -300,7 +303,7 @@ static int parse_factors(struct okta_config *cfg, const char *v, char *err, size
             }
         }
         if (!known)
-            return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, sms, call)",
+            return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, okta_totp, google_totp, sms, call)",
                         (int)(len > 32 ? 32 : len), p);
         p += len;
         while (*p == ' ')
@@ -488,10 +491,21 @@ static char *trim(char *s)
     return s;
 }
 
+static int option_index(const char *key)
+{
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+        if (strcmp(options[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
 int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len,
                            const char *path, char *err, size_t errlen)
 {
     char line[OKTA_VALUE_MAX + 128];
+    /* The line each key was set on: a second line for a key is an error
+     * rather than a silent override (failmode = secure, then safe). */
+    unsigned first_line[sizeof(options) / sizeof(options[0])] = { 0 };
     size_t pos = 0;
     unsigned lineno = 0;
 
@@ -531,10 +545,18 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
                 return fail(err, errlen, "%s line %u: unbalanced quote", path, lineno);
             }
         }
+        int idx = option_index(key);
+        if (idx >= 0 && first_line[idx] != 0) {
+            okta_wipe(line, sizeof(line));
+            return fail(err, errlen, "%s line %u: %s is already set on line %u", path, lineno,
+                        options[idx].key, first_line[idx]);
+        }
         if (okta_config_apply(cfg, key, value, OKTA_SRC_FILE, inner, sizeof(inner)) != 0) {
             okta_wipe(line, sizeof(line));
             return fail(err, errlen, "%s line %u: %s", path, lineno, inner);
         }
+        if (idx >= 0)
+            first_line[idx] = lineno;
     }
     okta_wipe(line, sizeof(line));
     return 0;
@@ -664,6 +686,85 @@ static int load_token_file(struct okta_config *cfg, char *err, size_t errlen)
     return rc;
 }
 
+/*
+ * One directory on the way to a trust anchor: only root may change what
+ * it holds.  A root-owned sticky directory (/tmp) qualifies too: there
+ * only an entry's owner can rename or remove it, and the next component
+ * is checked to be root's.
+ */
+static int check_anchor_dir(const char *key, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (lstat(dir, &st) != 0)
+        return fail(err, errlen, "%s: %s: cannot stat: %s", key, dir, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return 0; /* its target is checked on the resolved path */
+    if (!S_ISDIR(st.st_mode))
+        return fail(err, errlen, "%s: %s: not a directory", key, dir);
+    if (st.st_uid != OKTA_CONFIG_OWNER)
+        return fail(err, errlen, "%s: %s: not owned by root", key, dir);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        return fail(err, errlen, "%s: %s: writable by group or other", key, dir);
+    return 0;
+}
+
+/* Every directory above path (not path itself). */
+static int check_anchor_parents(const char *key, const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len >= sizeof(dir))
+        return fail(err, errlen, "%s: path too long", key);
+    memcpy(dir, path, len + 1);
+    if (check_anchor_dir(key, "/", err, errlen) != 0)
+        return -1;
+    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        if (dir[strlen(dir) - 1] != '/' && check_anchor_dir(key, dir, err, errlen) != 0)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/*
+ * ca_file and ca_path decide whom the module believes to be Okta: whoever
+ * can change them can forge every answer, the session's owner included.
+ * So they follow the configuration file's rules: root's, not writable by
+ * group or other, not a symbolic link, and every directory on the way
+ * (as written and as resolved) root's and not writable by others, so the
+ * path libcurl opens later still names the same file.
+ */
+static int check_trust_anchor(const char *key, const char *path, bool want_dir, char *err,
+                              size_t errlen)
+{
+    struct stat st;
+    char *real;
+    int rc;
+
+    if (lstat(path, &st) != 0)
+        return fail(err, errlen, "%s: %s: cannot stat: %s", key, path, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return fail(err, errlen, "%s: %s: is a symbolic link", key, path);
+    if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+        return fail(err, errlen, "%s: %s: not a %s", key, path,
+                    want_dir ? "directory" : "regular file");
+    if (st.st_uid != OKTA_CONFIG_OWNER)
+        return fail(err, errlen, "%s: %s: not owned by root", key, path);
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return fail(err, errlen, "%s: %s: writable by group or other", key, path);
+    if (check_anchor_parents(key, path, err, errlen) != 0)
+        return -1;
+    real = realpath(path, NULL);
+    if (real == NULL)
+        return fail(err, errlen, "%s: %s: cannot resolve: %s", key, path, strerror(errno));
+    rc = strcmp(real, path) == 0 ? 0 : check_anchor_parents(key, real, err, errlen);
+    free(real);
+    return rc;
+}
+
 static int split_argument(const char *arg, char *key, size_t keylen, const char **value)
 {
     const char *eq = strchr(arg, '=');
@@ -742,5 +843,102 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
                     cfg->connect_timeout, cfg->timeout);
     if (cfg->use_first_pass && cfg->try_first_pass)
         return fail(err, errlen, "use_first_pass: conflicts with try_first_pass");
+    if (cfg->ca_file != NULL && check_trust_anchor("ca_file", cfg->ca_file, false, err, errlen) != 0)
+        return -1;
+    if (cfg->ca_path != NULL && check_trust_anchor("ca_path", cfg->ca_path, true, err, errlen) != 0)
+        return -1;
     return 0;
+}
+
+/* The minimum_uid line of a file that passed the ownership and mode
+ * checks, if it has exactly one and it parses; the other lines may be
+ * broken. */
+static bool file_minimum_uid(const char *text, size_t len, long *out)
+{
+    struct okta_config scratch;
+    char line[OKTA_VALUE_MAX + 128], ignored[OKTA_CONFIG_ERR_MAX];
+    size_t pos = 0;
+    int found = 0;
+    bool ok = true;
+
+    if (memchr(text, '\0', len) != NULL)
+        return false;
+    okta_config_init(&scratch);
+    while (pos < len && ok) {
+        size_t n = strcspn(text + pos, "\n");
+        char *key, *value, *eq;
+
+        if (n >= sizeof(line)) {
+            pos += n + 1;
+            continue; /* not a minimum_uid line: that would be short */
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        pos += n + 1;
+        key = trim(line);
+        eq = strchr(key, '=');
+        if (*key == '#' || eq == NULL)
+            continue;
+        *eq = '\0';
+        key = trim(key);
+        if (strcmp(key, "minimum_uid") != 0)
+            continue;
+        value = trim(eq + 1);
+        n = strlen(value);
+        if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+            value[n - 1] = '\0';
+            value++;
+        }
+        found++;
+        ok = okta_config_apply(&scratch, key, value, OKTA_SRC_FILE, ignored,
+                               sizeof(ignored)) == 0;
+    }
+    okta_wipe(line, sizeof(line));
+    *out = scratch.minimum_uid;
+    okta_config_free(&scratch);
+    return ok && found == 1;
+}
+
+long okta_config_broken_minimum_uid(int argc, const char **argv,
+                                    enum okta_uid_floor_source *source)
+{
+    struct okta_config scratch;
+    char key[64], ignored[OKTA_CONFIG_ERR_MAX];
+    const char *value, *path = OKTA_DEFAULT_CONFIG;
+    char *text;
+    size_t len = 0;
+    bool from_argument = false;
+    long uid = OKTA_BROKEN_CONFIG_MINIMUM_UID;
+
+    okta_config_init(&scratch);
+    for (int i = 0; i < argc; i++) {
+        if (split_argument(argv[i], key, sizeof(key), &value) != 0)
+            continue;
+        if (strcmp(key, "config") == 0 && value != NULL && value[0] == '/')
+            path = argv[i] + strlen("config=");
+        else if (strcmp(key, "minimum_uid") == 0 &&
+                 okta_config_apply(&scratch, key, value, OKTA_SRC_ARGUMENT, ignored,
+                                   sizeof(ignored)) == 0)
+            from_argument = true;
+    }
+    if (from_argument) {
+        *source = OKTA_FLOOR_ARGUMENT;
+        uid = scratch.minimum_uid;
+        okta_config_free(&scratch);
+        return uid;
+    }
+    okta_config_free(&scratch);
+    *source = OKTA_FLOOR_BUILTIN;
+    /* Only a file nobody but root can have written may still decide. */
+    text = read_checked(path, OKTA_CONFIG_MAX_BYTES, false, NULL, NULL, &len, ignored,
+                        sizeof(ignored));
+    if (text == NULL)
+        return uid;
+    if (file_minimum_uid(text, len, &uid))
+        *source = OKTA_FLOOR_FILE;
+    else
+        uid = OKTA_BROKEN_CONFIG_MINIMUM_UID;
+    okta_wipe(text, len);
+    free(text);
+    return uid;
 }

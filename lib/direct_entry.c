@@ -10,6 +10,7 @@ static const struct okta_direct_ops ops = {
     .abi = OKTA_DIRECT_ABI,
     .conn_new = okta_conn_new,
     .conn_free = okta_conn_free,
+    .libcurl_foreign = okta_http_libcurl_foreign,
     .request = okta_direct_request,
 };
 

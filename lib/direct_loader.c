@@ -93,6 +93,13 @@ static void load(void)
     loaded = ops;
 }
 
+/* Nothing is known before the transport is loaded: okta_direct_request
+ * answers the same question when it makes the transport's handle. */
+bool okta_http_libcurl_foreign(void)
+{
+    return false;
+}
+
 struct okta_conn *okta_conn_new(void)
 {
     struct okta_conn *conn = calloc(1, sizeof(*conn));
@@ -132,6 +139,9 @@ enum okta_status okta_direct_request(struct okta_client *c, enum okta_method met
                                load_error[0] != '\0' ? load_error : "not loaded");
     if (c->conn->direct == NULL) {
         c->conn->direct = loaded->conn_new();
+        if (c->conn->direct == NULL && loaded->libcurl_foreign())
+            return okta_result_set(res, OKTA_ERR_SERVICE, "the application initialised libcurl "
+                                   "before the module; refusing to send secrets through it");
         if (c->conn->direct == NULL)
             return okta_result_set(res, OKTA_ERR_INTERNAL, "cannot initialise libcurl");
     }

@@ -23,25 +23,34 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 struct okta_conn {
     CURL *curl;
     pid_t owner; /* the process that made the handle */
+    bool no_fd_sweep; /* the program never execs: no close-on-exec sweep */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
+/* Written once, by curl_init_once: libcurl was initialised by the
+ * application before the module, without the allocator below. */
+static bool curl_foreign = false;
+/* Set by the allocator while curl_init_once probes it, on that thread only. */
+static _Thread_local bool alloc_probing, alloc_probe_seen;
 
 /*
  * libcurl copies each request, headers and body (a password, a session
  * token, the API token), into buffers of its own and frees them as they
  * are: a core dump or a swapped page would show them.  Its allocations go
  * through these, which wipe every block before freeing it (DESIGN §8).
- * If the process initialised libcurl before us, its own functions stay.
+ * If the process initialised libcurl before us, its own functions stay,
+ * and the module refuses to use it (curl_uses_our_allocator).
  */
 static void wiping_free(void *p)
 {
@@ -74,17 +83,43 @@ static void *wiping_realloc(void *p, size_t n)
 
 static void *plain_malloc(size_t n)
 {
+    if (alloc_probing)
+        alloc_probe_seen = true;
     return malloc(n);
 }
 
 static char *plain_strdup(const char *s)
 {
+    if (alloc_probing)
+        alloc_probe_seen = true;
     return strdup(s);
 }
 
 static void *plain_calloc(size_t n, size_t size)
 {
+    if (alloc_probing)
+        alloc_probe_seen = true;
     return calloc(n, size);
+}
+
+/*
+ * curl_global_init_mem does nothing but count when the application
+ * initialised libcurl first: its SSLKEYLOGFILE was read then, and our
+ * allocator is not the one libcurl uses.  An allocation made through
+ * libcurl tells which.
+ */
+static bool curl_uses_our_allocator(void)
+{
+    struct curl_slist *probe;
+
+    alloc_probing = true;
+    alloc_probe_seen = false;
+    probe = curl_slist_append(NULL, "probe");
+    alloc_probing = false;
+    if (probe == NULL)
+        return false;
+    curl_slist_free_all(probe);
+    return alloc_probe_seen;
 }
 
 static void curl_init_once(void)
@@ -94,13 +129,21 @@ static void curl_init_once(void)
     unsetenv("SSLKEYLOGFILE");
     curl_init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, plain_malloc, wiping_free,
                                             wiping_realloc, plain_strdup, plain_calloc);
+    if (curl_init_result == CURLE_OK && !curl_uses_our_allocator())
+        curl_foreign = true;
+}
+
+bool okta_http_libcurl_foreign(void)
+{
+    return pthread_once(&curl_once, curl_init_once) == 0 && curl_foreign;
 }
 
 struct okta_conn *okta_conn_new(void)
 {
     struct okta_conn *conn;
 
-    if (pthread_once(&curl_once, curl_init_once) != 0 || curl_init_result != CURLE_OK)
+    if (pthread_once(&curl_once, curl_init_once) != 0 || curl_init_result != CURLE_OK ||
+        curl_foreign)
         return NULL;
     conn = calloc(1, sizeof(*conn));
     if (conn == NULL)
@@ -112,6 +155,11 @@ struct okta_conn *okta_conn_new(void)
     }
     conn->owner = getpid();
     return conn;
+}
+
+void okta_conn_skip_fd_sweep(struct okta_conn *conn)
+{
+    conn->no_fd_sweep = true;
 }
 
 bool okta_conn_owned_here(const struct okta_conn *conn)
@@ -431,10 +479,52 @@ static void set_trust_anchors(CURL *curl, const struct okta_config *cfg)
         curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
 }
 
+/* Keeps [A-Za-z0-9._+-] of uname's text: it goes into a header. */
+static void copy_token(char *dst, size_t len, const char *src)
+{
+    size_t o = 0;
+
+    for (; *src != '\0' && o + 1 < len; src++)
+        if (okta_is_alnum((unsigned char)*src) || strchr("._+-", *src) != NULL)
+            dst[o++] = *src;
+    dst[o] = '\0';
+}
+
+void okta_http_user_agent(char *buf, size_t len)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    struct utsname u;
+    char sys[40] = "", rel[48] = "", mach[24] = "", curl[24] = "";
+
+    if (uname(&u) == 0) {
+        copy_token(sys, sizeof(sys), u.sysname);
+        copy_token(rel, sizeof(rel), u.release);
+        copy_token(mach, sizeof(mach), u.machine);
+    }
+    if (v != NULL && v->version != NULL)
+        copy_token(curl, sizeof(curl), v->version);
+    snprintf(buf, len, "%s libcurl/%s %s/%s %s", OKTA_USER_AGENT, curl[0] ? curl : "unknown",
+             sys[0] ? sys : "unknown", rel[0] ? rel : "unknown", mach[0] ? mach : "unknown");
+}
+
+/*
+ * libssl decrypts each record in place and frees its record buffers
+ * unwiped: the session token, state token and session id of the answers
+ * stayed in freed memory.  SSL_OP_CLEANSE_PLAINTEXT makes it wipe them.
+ */
+static CURLcode cleanse_tls_plaintext(CURL *curl, void *ssl_ctx, void *userptr)
+{
+    (void)curl;
+    (void)userptr;
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+    return CURLE_OK;
+}
+
 static void set_common_options(CURL *curl, const struct okta_client *c, long timeout_ms)
 {
     const struct okta_config *cfg = c->cfg;
     long connect_ms = cfg->connect_timeout * 1000;
+    char agent[OKTA_USER_AGENT_MAX];
 
     if (connect_ms > timeout_ms)
         connect_ms = timeout_ms;
@@ -456,9 +546,11 @@ static void set_common_options(CURL *curl, const struct okta_client *c, long tim
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)OKTA_RESPONSE_MAX);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, OKTA_USER_AGENT);
+    okta_http_user_agent(agent, sizeof(agent));
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, agent); /* libcurl keeps a copy */
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket_cloexec);
     curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, cleanse_tls_plaintext);
 }
 
 /* Transport failures that may be tried again, and whether the request
@@ -566,7 +658,8 @@ static CURLcode perform_once(struct okta_client *c, enum okta_method method, con
     CURL *curl = c->conn->curl;
     struct capture cap = { .resp = resp };
     struct once_body once = { .data = body, .len = body != NULL ? body_len : 0 };
-    struct fd_snapshot *fds = c->never_execs ? NULL : malloc(sizeof(*fds));
+    struct fd_snapshot *fds =
+        c->never_execs || c->conn->no_fd_sweep ? NULL : malloc(sizeof(*fds));
     CURLcode rc;
     long status = 0, req_size = 0;
 
@@ -688,7 +781,6 @@ enum okta_status okta_direct_request(struct okta_client *c, enum okta_method met
         free_headers_wiped(headers);
         c->budget_ms -= okta_monotonic_ms() - started;
         copy_rate_info(resp, res);
-        retry_for[0] = '\0';
 
         if (rc != CURLE_OK) {
             st = classify_curl_error(rc, oversized, res);
@@ -698,7 +790,10 @@ enum okta_status okta_direct_request(struct okta_client *c, enum okta_method met
             st = okta_result_set(res, OKTA_ERR_UNREACHABLE, "rate limited (429)");
             wait_ms = okta_http_rate_limit_wait_ms(resp->rate_reset, resp->date);
             res->rate_reset_ms = wait_ms > 0 ? wait_ms : 0;
-            memcpy(retry_for, resp->request_id, sizeof(retry_for));
+            /* Every retry names the first 429, as Okta's SDKs do: support
+             * links the whole series by it. */
+            if (retry_for[0] == '\0')
+                memcpy(retry_for, resp->request_id, sizeof(retry_for));
             again = true;
         } else if (resp->status >= 500) {
             okta_http_read_error(resp, res);

@@ -4,6 +4,8 @@
 #include "okta/json.h"
 #include "okta/secret.h"
 
+#include <json-c/printbuf.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,15 @@ json_object *okta_json_parse_object(const char *body, size_t len)
     if (tok == NULL)
         return NULL;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    /* The tokener collects each string in its print buffer and grows it
+     * with realloc, which frees the old block (the session id, an href
+     * naming it) unwiped.  Sized for the whole body at once, it never
+     * grows, and tokener_free_wiped clears it. */
+    if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) < 0) {
+        tokener_free_wiped(tok);
+        return NULL;
+    }
+    printbuf_reset(tok->pb);
     obj = json_tokener_parse_ex(tok, body, (int)len);
     if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
         /* Incomplete input (json_tokener_continue) is as bad as a syntax error. */

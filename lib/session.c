@@ -57,6 +57,43 @@ static bool looks_like_datetime(const char *v)
     return false;
 }
 
+/* Well-formed UTF-8 without overlong forms, surrogates or code points
+ * above U+10FFFF: Okta writes nothing else. */
+static bool utf8_valid(const unsigned char *p)
+{
+    while (*p != '\0') {
+        unsigned cp;
+        size_t n;
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        if ((*p & 0xe0) == 0xc0) {
+            n = 2;
+            cp = *p & 0x1fu;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 3;
+            cp = *p & 0x0fu;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 4;
+            cp = *p & 0x07u;
+        } else {
+            return false;
+        }
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 /* Copies an optional string field; a field of the wrong type or too long
  * is an error. */
 static int take_string(json_object *obj, const char *key, char **out, bool required,
@@ -78,6 +115,10 @@ static int take_string(json_object *obj, const char *key, char **out, bool requi
     }
     if (strlen(v) > OKTA_FIELD_MAX || (required && v[0] == '\0')) {
         okta_result_set(res, OKTA_ERR_HOSTILE, "session field %s is empty or too long", key);
+        return -1;
+    }
+    if (!utf8_valid((const unsigned char *)v)) {
+        okta_result_set(res, OKTA_ERR_HOSTILE, "session field %s is not UTF-8", key);
         return -1;
     }
     if (datetime && !looks_like_datetime(v)) {
@@ -185,16 +226,44 @@ bool okta_session_has_amr(const struct okta_session *s, const char *method)
     return false;
 }
 
-enum okta_status okta_session_check(const struct okta_session *s, const char *expected_login,
-                                    bool require_mfa, struct okta_result *res)
+bool okta_login_belongs_to(const char *okta_login, const char *mapped_login)
 {
+    const char *at;
+
+    if (okta_login == NULL || mapped_login == NULL || mapped_login[0] == '\0')
+        return false;
+    if (okta_ascii_casecmp(okta_login, mapped_login) == 0)
+        return true;
+    at = strchr(okta_login, '@');
+    return strchr(mapped_login, '@') == NULL && at != NULL &&
+           (size_t)(at - okta_login) == strlen(mapped_login) &&
+           okta_ascii_ncasecmp(okta_login, mapped_login, strlen(mapped_login)) == 0;
+}
+
+enum okta_status okta_session_check_owner(const struct okta_session *s,
+                                          const char *expected_user_id,
+                                          const char *expected_login, bool require_mfa,
+                                          struct okta_result *res)
+{
+    bool mine;
+
     if (strcmp(s->status, "ACTIVE") != 0)
         return okta_result_set(res, OKTA_ERR_GONE, "session status is not ACTIVE");
-    if (expected_login == NULL || okta_ascii_casecmp(s->login, expected_login) != 0)
+    if (expected_user_id != NULL)
+        mine = s->user_id != NULL && strcmp(s->user_id, expected_user_id) == 0;
+    else
+        mine = expected_login != NULL && okta_ascii_casecmp(s->login, expected_login) == 0;
+    if (!mine)
         return okta_result_set(res, OKTA_ERR_DENIED, "session belongs to another Okta user");
     if (require_mfa && !okta_session_has_amr(s, "mfa"))
         return okta_result_set(res, OKTA_ERR_DENIED, "session has no MFA and require_mfa is set");
     return OKTA_OK;
+}
+
+enum okta_status okta_session_check(const struct okta_session *s, const char *expected_login,
+                                    bool require_mfa, struct okta_result *res)
+{
+    return okta_session_check_owner(s, NULL, expected_login, require_mfa, res);
 }
 
 /* Maps a non-2xx answer of the session endpoints (DESIGN §7). */
@@ -243,6 +312,31 @@ static void end_unusable_session(struct okta_client *c, const struct okta_respon
     okta_json_put_wiped(obj, session_secret_keys);
 }
 
+/*
+ * Okta documents only "401" for a bad session token on create, not its
+ * errorCode, and orgs answer E0000004 or E0000011 ("Invalid token
+ * provided") alike.  So a 401 there is the user's unless one cheap call
+ * that needs the API token shows the token itself is bad.
+ */
+static enum okta_status map_create_401(struct okta_client *c, struct okta_result *res)
+{
+    struct okta_response resp;
+    struct okta_result probe;
+    bool token_bad = false;
+    char code[sizeof(res->error_code)];
+
+    snprintf(code, sizeof(code), "%s", res->error_code[0] ? res->error_code : "none");
+    okta_result_clear(&probe);
+    if (okta_http_request(c, OKTA_GET, "/api/v1/users/me", NULL, 0, OKTA_RETRY_IDEMPOTENT, &resp,
+                          &probe) == OKTA_OK)
+        token_bad = resp.status == 401;
+    okta_response_free(&resp);
+    if (token_bad)
+        return okta_result_set(res, OKTA_ERR_SERVICE,
+                               "API token rejected (401 on create and on users/me)");
+    return okta_result_set(res, OKTA_ERR_DENIED, "session token rejected (401 %s)", code);
+}
+
 static enum okta_status session_call(struct okta_client *c, enum okta_method method,
                                      const char *path, const char *body, size_t body_len,
                                      enum okta_retry retry, bool creating,
@@ -257,6 +351,9 @@ static enum okta_status session_call(struct okta_client *c, enum okta_method met
             st = okta_session_parse(resp.body, resp.len, out, res);
             if (st == OKTA_ERR_HOSTILE && creating)
                 end_unusable_session(c, &resp);
+        } else if (creating && resp.status == 401) {
+            okta_http_read_error(&resp, res);
+            st = map_create_401(c, res);
         } else {
             st = map_session_error(&resp, creating, res);
         }

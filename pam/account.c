@@ -13,7 +13,6 @@ int okta_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **arg
     struct okta_handoff scratch, *h;
     struct okta_session session;
     struct okta_result res;
-    const char *expected;
     int rc;
 
     memset(&scratch, 0, sizeof(scratch));
@@ -38,12 +37,9 @@ int okta_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **arg
         goto out;
     okta_result_clear(&res);
     memset(&session, 0, sizeof(session));
-    /* An id that came through the environment has no verified login: it
-     * must belong to the login of PAM_USER. */
-    expected = h->verified_login ? h->verified_login : ctx.login;
     if (okta_ctx_connect(&ctx, &res) &&
         okta_session_get(&ctx.client, h->id, &session, &res) == OKTA_OK)
-        okta_session_check(&session, expected, ctx.cfg.require_mfa, &res);
+        okta_handoff_check(&ctx, h, &session, ctx.cfg.require_mfa, &res);
     rc = okta_finish(&ctx, &res, NULL);
     okta_session_free(&session);
 out:

@@ -8,6 +8,7 @@
 #include "pam/pam_layer.h"
 
 #include "okta/authn.h"
+#include "okta/decoy.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -85,7 +86,8 @@ static void ui_error(void *data, const char *text)
 
 
 static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, char **token,
-                                   char *user_message, size_t msglen, struct okta_result *res)
+                                   char *user_id, char *user_message, size_t msglen,
+                                   struct okta_result *res)
 {
     struct okta_authn_outcome outcome;
     struct okta_authn_ui ui = { .data = ctx, .prompt = ui_prompt, .info = ui_info,
@@ -93,6 +95,7 @@ static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, cha
     struct okta_authn_options opts = { .factors = ctx->cfg.factors,
                                        .n_factors = ctx->cfg.n_factors,
                                        .push_timeout = ctx->cfg.push_timeout,
+                                       .autopush = ctx->cfg.autopush,
                                        .poll_interval_ms = OKTA_PUSH_POLL_INTERVAL_MS };
     enum okta_status st;
 
@@ -108,14 +111,29 @@ static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, cha
     st = okta_authn_login(&ctx->client, ctx->login, password, &opts, &ui, &outcome, res);
     ctx->client.forwarded_for = NULL;
     snprintf(user_message, msglen, "%s", outcome.user_message);
+    snprintf(user_id, OKTA_USER_ID_MAX, "%s", outcome.user_id);
     *token = outcome.session_token;
     outcome.session_token = NULL;
     okta_authn_outcome_free(&outcome);
     return st;
 }
 
+/* A wrong password's trip is what an unknown name must cost too
+ * (okta/decoy.h): each one is timed and remembered. */
+static enum okta_status timed_authn_once(struct okta_pam_ctx *ctx, char *password,
+                                         char **token, char *user_id, char *user_message,
+                                         size_t msglen, struct okta_result *res)
+{
+    long start = okta_monotonic_ms();
+    enum okta_status st = authn_once(ctx, password, token, user_id, user_message, msglen, res);
+
+    if (st == OKTA_ERR_DENIED && strcmp(res->error_code, "E0000004") == 0)
+        okta_decoy_remember(&ctx->cfg, okta_monotonic_ms() - start);
+    return st;
+}
+
 static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
-                                         char *user_message, size_t msglen,
+                                         char *user_id, char *user_message, size_t msglen,
                                          struct okta_result *res)
 {
     char *password = NULL;
@@ -125,7 +143,7 @@ static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
     st = get_secret(ctx, password_prompt(ctx), true, &password, &prompted, res);
     if (st != OKTA_OK)
         return st;
-    st = authn_once(ctx, password, token, user_message, msglen, res);
+    st = timed_authn_once(ctx, password, token, user_id, user_message, msglen, res);
     if (st == OKTA_ERR_DENIED && !prompted && ctx->cfg.try_first_pass &&
         strcmp(res->error_code, "E0000004") == 0) {
         /* The earlier module's password was not the Okta one: ask, as
@@ -135,7 +153,7 @@ static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
         user_message[0] = '\0';
         st = get_secret(ctx, password_prompt(ctx), false, &password, &prompted, res);
         if (st == OKTA_OK)
-            st = authn_once(ctx, password, token, user_message, msglen, res);
+            st = timed_authn_once(ctx, password, token, user_id, user_message, msglen, res);
     }
     if (prompted && password != NULL)
         pam_set_item(ctx->pamh, PAM_AUTHTOK, password); /* for the next module in the stack */
@@ -165,6 +183,16 @@ static enum okta_status token_from_prompt(struct okta_pam_ctx *ctx, char **token
     return OKTA_OK;
 }
 
+/* Why a session was refused, in the user's words. */
+static const char *refusal_message(const struct okta_result *res)
+{
+    if (res->status == OKTA_ERR_GONE)
+        return "Your Okta session is not active; log in again.";
+    if (strstr(res->detail, "require_mfa") != NULL)
+        return "This login needs an Okta session verified with a second factor.";
+    return "That Okta session belongs to another Okta user; log in with your own.";
+}
+
 /* Ends a session the module created but will not keep. */
 static void end_refused_session(struct okta_pam_ctx *ctx, const struct okta_session *s)
 {
@@ -186,18 +214,28 @@ static void end_replaced_session(struct okta_pam_ctx *ctx, char *old_id)
     okta_secret_free(old_id);
 }
 
-/* A name that does not exist here still gets the prompt it would get if
- * it did, so the prompt does not tell an attacker which names exist. */
-static void prompt_and_forget(struct okta_pam_ctx *ctx)
+/*
+ * A name that does not exist here must look like a real user with a wrong
+ * password: the same prompt, then as long as this host's last refused
+ * attempt took (okta/decoy.h) -- and nothing sent to Okta.  What would end
+ * a real user's attempt before any request (an aborted conversation, an
+ * empty password) ends this one as soon.
+ */
+static void unknown_user_attempt(struct okta_pam_ctx *ctx)
 {
+    struct okta_result ignored;
+    bool authn = ctx->cfg.token_source == OKTA_TOKEN_AUTHN;
     char *answer = NULL;
     bool prompted = false;
-    struct okta_result ignored;
 
     okta_result_clear(&ignored);
-    get_secret(ctx, ctx->cfg.token_source == OKTA_TOKEN_AUTHN ? ctx->cfg.password_prompt
-                                                              : ctx->cfg.token_prompt,
-               true, &answer, &prompted, &ignored);
+    if (get_secret(ctx, authn ? ctx->cfg.password_prompt : ctx->cfg.token_prompt, true, &answer,
+                   &prompted, &ignored) != OKTA_OK)
+        return;
+    /* A name no one can have (control characters, too long) tells nothing
+     * about who exists here: it is only prompted for. */
+    if (ctx->not_local && answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)))
+        okta_sleep_ms(okta_decoy_wait_ms(&ctx->cfg));
     okta_secret_free(answer);
 }
 
@@ -206,7 +244,7 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
     struct okta_pam_ctx ctx;
     struct okta_result res;
     struct okta_session session;
-    char user_message[OKTA_USER_MESSAGE_MAX] = "";
+    char user_message[OKTA_USER_MESSAGE_MAX] = "", user_id[OKTA_USER_ID_MAX] = "";
     char *token = NULL, *old_id = NULL;
     const char *user = NULL;
     enum okta_status st;
@@ -226,7 +264,7 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
     ctx.user = user;
     if (!okta_ctx_gate_user(&ctx, &rc)) {
         if (rc == PAM_USER_UNKNOWN)
-            prompt_and_forget(&ctx);
+            unknown_user_attempt(&ctx);
         goto out;
     }
     okta_result_clear(&res);
@@ -241,20 +279,28 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
     }
 
     if (ctx.cfg.token_source == OKTA_TOKEN_AUTHN)
-        st = token_from_authn(&ctx, &token, user_message, sizeof(user_message), &res);
+        st = token_from_authn(&ctx, &token, user_id, user_message, sizeof(user_message), &res);
     else
         st = token_from_prompt(&ctx, &token, &res);
     if (st == OKTA_OK) {
         /* Exchanged at once: a session token is single-use and short-lived. */
+        long start = okta_monotonic_ms();
         st = okta_session_create(&ctx.client, token, &session, &res);
         okta_secret_clear(&token);
+        if (st == OKTA_ERR_DENIED && ctx.cfg.token_source == OKTA_TOKEN_PROMPT)
+            okta_decoy_remember(&ctx.cfg, okta_monotonic_ms() - start);
     }
     if (st == OKTA_OK) {
-        st = okta_session_check(&session, ctx.login, ctx.cfg.require_mfa, &res);
+        /* The transaction's user when there was one: Okta accepts short
+         * names and any letter case, so the login may differ from ours. */
+        st = okta_session_check_owner(&session, user_id[0] ? user_id : NULL, ctx.login,
+                                      ctx.cfg.require_mfa, &res);
         if (st != OKTA_OK) {
             /* Not ACTIVE or not this user's: either way no login. */
             end_refused_session(&ctx, &session);
-        } else if (okta_handoff_store(&ctx, &session, ctx.login) != 0) {
+            if (user_message[0] == '\0')
+                snprintf(user_message, sizeof(user_message), "%s", refusal_message(&res));
+        } else if (okta_handoff_store(&ctx, &session, session.login) != 0) {
             end_refused_session(&ctx, &session);
             okta_secret_free(okta_handoff_discard(&ctx));
             st = okta_result_set(&res, OKTA_ERR_INTERNAL, "cannot keep the session");

@@ -58,6 +58,37 @@ static int config_error_rc(struct okta_pam_ctx *ctx)
     return session ? PAM_SERVICE_ERR : PAM_IGNORE;
 }
 
+/*
+ * authenticate with a broken configuration: whoever minimum_uid leaves out
+ * is still left out (DESIGN section 7), so that root's local password, the
+ * way to repair the file, keeps working under a stack that ends on the
+ * module's failure.  Everyone else is refused: a deploy mistake must not
+ * turn every Okta login into a local-password one.
+ */
+static bool broken_config_steps_aside(struct okta_pam_ctx *ctx, int argc, const char **argv)
+{
+    static const char *const from[] = { [OKTA_FLOOR_ARGUMENT] = "module argument",
+                                         [OKTA_FLOOR_FILE] = "configuration file",
+                                         [OKTA_FLOOR_BUILTIN] = "built-in floor" };
+    enum okta_uid_floor_source source = OKTA_FLOOR_BUILTIN;
+    struct passwd pw, *found = NULL;
+    char buf[4096], safe[OKTA_USER_MAX * 4 + 1];
+    const char *user = NULL;
+    long floor;
+
+    if (pam_get_user(ctx->pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
+        getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+        return false;
+    floor = okta_config_broken_minimum_uid(argc, argv, &source);
+    if ((long)pw.pw_uid >= floor)
+        return false;
+    okta_escape_for_log(safe, sizeof(safe), user, strlen(user));
+    pam_syslog(ctx->pamh, LOG_NOTICE,
+               "%s: ignored: broken configuration, uid below minimum_uid %ld (%s) user=%s",
+               okta_phase_name(ctx->phase), floor, from[source], safe);
+    return true;
+}
+
 bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phase phase,
                     int flags, int argc, const char **argv, int *pam_rc)
 {
@@ -89,6 +120,8 @@ bool okta_ctx_begin(struct okta_pam_ctx *ctx, pam_handle_t *pamh, enum okta_phas
         okta_escape_for_log(safe, sizeof(safe), err, strlen(err));
         pam_syslog(pamh, LOG_ERR, "%s: config_error: %s", okta_phase_name(phase), safe);
         *pam_rc = config_error_rc(ctx);
+        if (phase == PHASE_AUTHENTICATE && broken_config_steps_aside(ctx, argc, argv))
+            *pam_rc = PAM_IGNORE;
         return false;
     }
     return true;
@@ -119,6 +152,7 @@ bool okta_ctx_gate_user(struct okta_pam_ctx *ctx, int *pam_rc)
     /* Names that do not exist here are never sent to Okta: each guess
      * would count toward the lockout of a real Okta user of that name. */
     if (getpwnam_r(ctx->user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL) {
+        ctx->not_local = true;
         okta_log_outcome(ctx, LOG_NOTICE, "user_unknown", &res);
         *pam_rc = PAM_USER_UNKNOWN;
         return false;
@@ -157,6 +191,11 @@ bool okta_ctx_connect(struct okta_pam_ctx *ctx, struct okta_result *res)
     } else {
         /* None yet, or one inherited across fork (one handle per process). */
         conn = okta_conn_new();
+        if (conn == NULL && okta_http_libcurl_foreign()) {
+            okta_result_set(res, OKTA_ERR_SERVICE, "the application initialised libcurl before "
+                            "the module; refusing to send secrets through it");
+            return false;
+        }
         if (conn == NULL) {
             okta_result_set(res, OKTA_ERR_INTERNAL, "cannot initialise libcurl");
             return false;

@@ -10,6 +10,8 @@
 
 #include "pam/pam_layer.h"
 
+#include "okta/authn.h"
+#include "okta/mac.h"
 #include "okta/secret.h"
 #include "okta/session.h"
 
@@ -60,10 +62,40 @@ static bool printable(const char *s)
     return s != NULL;
 }
 
-static void export_session_env(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+static const char *const exported_env[] = { "OKTA_SESSION_ID", "OKTA_SESSION_EXPIRES_AT",
+                                            "OKTA_USER_ID", "OKTA_LOGIN" };
+
+void okta_handoff_unexport(struct okta_pam_ctx *ctx)
+{
+    for (size_t i = 0; i < sizeof(exported_env) / sizeof(exported_env[0]); i++)
+        if (pam_getenv(ctx->pamh, exported_env[i]) != NULL)
+            pam_putenv(ctx->pamh, exported_env[i]);
+}
+
+/* Does PAM_USER, now, still map to the Okta login verified for h (short
+ * name or letter case aside)?  sudo -u bob sets PAM_USER to bob before
+ * open_session, and sudo hands the PAM environment to bob's command. */
+static bool user_owns_session(const struct okta_pam_ctx *ctx, const struct okta_handoff *h)
+{
+    char *login;
+    bool same;
+
+    if (ctx->user == NULL || h->verified_login == NULL)
+        return false;
+    login = okta_format_login(ctx->cfg.login_format, ctx->user);
+    same = login != NULL && okta_login_belongs_to(h->verified_login, login);
+    free(login);
+    return same;
+}
+
+void okta_handoff_export(struct okta_pam_ctx *ctx, const struct okta_handoff *h)
 {
     if (!ctx->cfg.export_env)
         return;
+    if (!user_owns_session(ctx, h)) {
+        okta_handoff_unexport(ctx);
+        return;
+    }
     /* Only at the admin's request does the id reach the login environment. */
     put_env(ctx->pamh, "OKTA_SESSION_ID", h->id);
     if (h->expires_at != NULL && printable(h->expires_at))
@@ -95,6 +127,21 @@ static int copy_fields(struct okta_handoff *h, const struct okta_session *s, con
     return 0;
 }
 
+/*
+ * The hand-off's MAC.  The key is the API token: root's configuration
+ * holds it in every process of the module (sshd's child and monitor alike)
+ * and no user can read it; the parts name what is vouched for.
+ */
+static void handoff_mac(const struct okta_pam_ctx *ctx, const char *session_id,
+                        const char *user_id, const char *pam_user,
+                        char mac[OKTA_MAC_HEX_LEN + 1])
+{
+    const char *parts[] = { "pam_okta_session hand-off 1", session_id, user_id, pam_user };
+    const char *key = ctx->cfg.api_token != NULL ? ctx->cfg.api_token : "";
+
+    okta_hmac_sha256_hex(key, strlen(key), parts, sizeof(parts) / sizeof(parts[0]), mac);
+}
+
 int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, const char *login)
 {
     struct okta_handoff *h = calloc(1, sizeof(*h));
@@ -110,7 +157,15 @@ int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, c
     }
     if (put_env(ctx->pamh, OKTA_ENV_SESSION_ID, h->id) != PAM_SUCCESS)
         return -1;
-    export_session_env(ctx, h);
+    if (h->user_id != NULL && okta_user_id_valid(h->user_id) && ctx->user != NULL) {
+        char value[OKTA_USER_ID_MAX + OKTA_MAC_HEX_LEN + 2], mac[OKTA_MAC_HEX_LEN + 1];
+
+        handoff_mac(ctx, h->id, h->user_id, ctx->user, mac);
+        snprintf(value, sizeof(value), "%s.%s", h->user_id, mac);
+        if (put_env(ctx->pamh, OKTA_ENV_USER_ID, value) != PAM_SUCCESS)
+            return -1;
+    }
+    okta_handoff_export(ctx, h);
     return 0;
 }
 
@@ -138,6 +193,37 @@ static const char *env_id(struct okta_pam_ctx *ctx)
     return v;
 }
 
+/*
+ * The Okta user handed over with session_id, into h: taken only if the
+ * module wrote it for this session and this PAM_USER; anything else there
+ * marks the hand-off forged.
+ */
+static void env_user_id(struct okta_pam_ctx *ctx, const char *session_id, struct okta_handoff *h)
+{
+    const char *v = pam_getenv(ctx->pamh, OKTA_ENV_USER_ID);
+    const char *dot = v != NULL ? strrchr(v, '.') : NULL;
+    char uid[OKTA_USER_ID_MAX], mac[OKTA_MAC_HEX_LEN + 1];
+    size_t n = dot != NULL ? (size_t)(dot - v) : 0;
+
+    if (v == NULL)
+        return;
+    if (dot != NULL && n < sizeof(uid) && ctx->user != NULL) {
+        memcpy(uid, v, n);
+        uid[n] = '\0';
+        handoff_mac(ctx, session_id, uid, ctx->user, mac);
+        if (okta_user_id_valid(uid) && okta_equal_const_time(dot + 1, mac)) {
+            h->user_id = strdup(uid);
+            h->user_id_forged = h->user_id == NULL;
+            return;
+        }
+    }
+    h->user_id_forged = true;
+    pam_syslog(ctx->pamh, LOG_WARNING,
+               "%s: handoff_forged: PAM_OKTA_USER_ID in the PAM environment was not written by "
+               "the module for this session and user",
+               okta_phase_name(ctx->phase));
+}
+
 bool okta_handoff_present(struct okta_pam_ctx *ctx)
 {
     return stored(ctx) != NULL || pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL;
@@ -157,7 +243,10 @@ struct okta_handoff *okta_handoff_peek(struct okta_pam_ctx *ctx, struct okta_han
     if (v == NULL)
         return NULL;
     scratch->id = okta_secret_strdup(v);
-    return scratch->id != NULL ? scratch : NULL;
+    if (scratch->id == NULL)
+        return NULL;
+    env_user_id(ctx, v, scratch);
+    return scratch;
 }
 
 struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
@@ -168,8 +257,10 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
     if (h == NULL && v != NULL) {
         /* Copy before deleting: pam_putenv frees the string. */
         h = calloc(1, sizeof(*h));
-        if (h != NULL)
+        if (h != NULL) {
             h->id = okta_secret_strdup(v);
+            env_user_id(ctx, v, h);
+        }
         if (h == NULL || h->id == NULL ||
             pam_set_data(ctx->pamh, DATA_SESSION, h, cleanup_handoff) != PAM_SUCCESS) {
             if (h != NULL)
@@ -180,6 +271,8 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx)
     }
     if (pam_getenv(ctx->pamh, OKTA_ENV_SESSION_ID) != NULL)
         pam_putenv(ctx->pamh, OKTA_ENV_SESSION_ID);
+    if (pam_getenv(ctx->pamh, OKTA_ENV_USER_ID) != NULL)
+        pam_putenv(ctx->pamh, OKTA_ENV_USER_ID);
     return h;
 }
 
@@ -187,7 +280,7 @@ void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
                            const struct okta_session *s, const char *login)
 {
     if (copy_fields(h, s, login) == 0)
-        export_session_env(ctx, h);
+        okta_handoff_export(ctx, h);
 }
 
 void okta_handoff_forget(struct okta_pam_ctx *ctx)
@@ -196,11 +289,32 @@ void okta_handoff_forget(struct okta_pam_ctx *ctx)
         pam_set_data(ctx->pamh, DATA_SESSION, NULL, NULL);
 }
 
+enum okta_status okta_handoff_check(const struct okta_pam_ctx *ctx, const struct okta_handoff *h,
+                                    const struct okta_session *s, bool require_mfa,
+                                    struct okta_result *res)
+{
+    enum okta_status st;
+
+    if (h->verified_login != NULL)
+        return okta_session_check_owner(s, h->user_id, h->verified_login, require_mfa, res);
+    /* Verified in another process (sshd's authentication child).  With the
+     * module's own hand-off (its MAC checked) the session must be the Okta
+     * user authenticate verified for this PAM_USER; without one, its login
+     * must be PAM_USER's mapped login (or have it as its short name). */
+    if (h->user_id_forged)
+        return okta_result_set(res, OKTA_ERR_DENIED,
+                               "hand-off not written by the module; session not trusted");
+    if (h->user_id != NULL)
+        return okta_session_check_owner(s, h->user_id, NULL, require_mfa, res);
+    st = okta_session_check_owner(s, NULL, s->login, require_mfa, res);
+    if (st == OKTA_OK && !okta_login_belongs_to(s->login, ctx->login))
+        st = okta_result_set(res, OKTA_ERR_DENIED, "session belongs to another Okta user");
+    return st;
+}
+
 char *okta_handoff_discard(struct okta_pam_ctx *ctx)
 {
-    static const char *const exported[] = { OKTA_ENV_SESSION_ID, "OKTA_SESSION_ID",
-                                            "OKTA_SESSION_EXPIRES_AT", "OKTA_USER_ID",
-                                            "OKTA_LOGIN" };
+    static const char *const handoff_env[] = { OKTA_ENV_SESSION_ID, OKTA_ENV_USER_ID };
     struct okta_handoff *h = stored(ctx);
     char *id = NULL;
 
@@ -208,8 +322,9 @@ char *okta_handoff_discard(struct okta_pam_ctx *ctx)
     if (h != NULL && h->verified_login != NULL)
         id = okta_secret_strdup(h->id);
     okta_handoff_forget(ctx);
-    for (size_t i = 0; i < sizeof(exported) / sizeof(exported[0]); i++)
-        if (pam_getenv(ctx->pamh, exported[i]) != NULL)
-            pam_putenv(ctx->pamh, exported[i]);
+    for (size_t i = 0; i < sizeof(handoff_env) / sizeof(handoff_env[0]); i++)
+        if (pam_getenv(ctx->pamh, handoff_env[i]) != NULL)
+            pam_putenv(ctx->pamh, handoff_env[i]);
+    okta_handoff_unexport(ctx);
     return id;
 }

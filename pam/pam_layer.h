@@ -18,6 +18,11 @@
 /* Name of the PAM environment variable that carries the session id from
  * sshd's authentication child to its monitor (DESIGN §5). */
 #define OKTA_ENV_SESSION_ID "PAM_OKTA_SESSION_ID"
+/* ...and the Okta user id authenticate verified it for, as
+ * "<user id>.<HMAC-SHA-256 hex>": the MAC, keyed with the API token, binds
+ * user id, session id and PAM_USER, so no one without root's
+ * configuration can write a value the monitor accepts. */
+#define OKTA_ENV_USER_ID "PAM_OKTA_USER_ID"
 
 enum okta_phase {
     PHASE_AUTHENTICATE,
@@ -37,6 +42,7 @@ struct okta_pam_ctx {
     const char *service;
     const char *rhost;
     char *login;         /* login_format applied to user, or NULL */
+    bool not_local;      /* gate: a well-formed name that does not exist here */
     struct okta_client client;
 };
 
@@ -77,7 +83,8 @@ struct okta_handoff {
     char *id;              /* secret */
     char *verified_login;  /* NULL when the id came from the PAM environment */
     char *expires_at;
-    char *user_id;
+    char *user_id;         /* verified here, or handed over with the id */
+    bool user_id_forged;   /* a PAM_OKTA_USER_ID the module did not write */
 };
 
 struct okta_session;
@@ -93,6 +100,23 @@ struct okta_handoff *okta_handoff_take(struct okta_pam_ctx *ctx);
 void okta_handoff_verified(struct okta_pam_ctx *ctx, struct okta_handoff *h,
                            const struct okta_session *s, const char *login);
 void okta_handoff_forget(struct okta_pam_ctx *ctx);
+/*
+ * Is Okta's answer for a handed-off session this user's?  A session this
+ * process verified must still be that Okta user's; one whose id came
+ * through the PAM environment must be the Okta user handed over with it
+ * (when given) and belong to PAM_USER's mapped login (ctx->login), short
+ * name or letter case aside.  ACTIVE, and amr with mfa when require_mfa,
+ * as everywhere.
+ */
+enum okta_status okta_handoff_check(const struct okta_pam_ctx *ctx, const struct okta_handoff *h,
+                                    const struct okta_session *s, bool require_mfa,
+                                    struct okta_result *res);
+/* With export_env: puts OKTA_SESSION_ID and the rest into the PAM
+ * environment when PAM_USER still maps to the session's verified login,
+ * and removes them otherwise. */
+void okta_handoff_export(struct okta_pam_ctx *ctx, const struct okta_handoff *h);
+/* Removes whatever okta_handoff_export put there. */
+void okta_handoff_unexport(struct okta_pam_ctx *ctx);
 /* authenticate, again on one handle: forgets the earlier session and its
  * variables so they can never serve another user; returns the id of a
  * session this handle verified (to be ended) or NULL. */

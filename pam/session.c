@@ -56,6 +56,7 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
 
     if (!okta_ctx_begin(&ctx, pamh, PHASE_OPEN_SESSION, flags, argc, argv, &rc)) {
         okta_handoff_take(&ctx); /* the id must not reach the shell even so */
+        okta_handoff_unexport(&ctx);
         goto out;
     }
     h = okta_handoff_take(&ctx);
@@ -64,6 +65,9 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
         rc = PAM_IGNORE;
         goto out;
     }
+    /* Whoever the session now goes to (PAM_USER may have changed since
+     * authenticate) decides whether its variables stay. */
+    okta_handoff_export(&ctx, h);
     if (!ctx.cfg.refresh_on_open) {
         okta_log_debug(&ctx, "ignored: refresh_on_open is off");
         rc = PAM_IGNORE;
@@ -84,8 +88,8 @@ int okta_pam_open_session(pam_handle_t *pamh, int flags, int argc, const char **
     memset(&session, 0, sizeof(session));
     if (okta_ctx_connect(&ctx, &res) &&
         okta_session_refresh(&ctx.client, h->id, &session, &res) == OKTA_OK &&
-        okta_session_check(&session, expected, ctx.cfg.require_mfa, &res) == OKTA_OK)
-        okta_handoff_verified(&ctx, h, &session, expected);
+        okta_handoff_check(&ctx, h, &session, ctx.cfg.require_mfa, &res) == OKTA_OK)
+        okta_handoff_verified(&ctx, h, &session, session.login);
     rc = okta_finish(&ctx, &res, NULL);
     if (rc == PAM_SUCCESS)
         rc = okta_register_login(&ctx, h, &session);
@@ -137,7 +141,7 @@ int okta_pam_close_session(pam_handle_t *pamh, int flags, int argc, const char *
     if (h->verified_login == NULL) {
         /* Never end a session nobody has shown to be this user's. */
         if (okta_session_get(&ctx.client, h->id, &session, &res) != OKTA_OK ||
-            okta_session_check(&session, expected, false, &res) != OKTA_OK) {
+            okta_handoff_check(&ctx, h, &session, false, &res) != OKTA_OK) {
             rc = okta_finish(&ctx, &res, NULL);
             /* Gone, or not this user's to end: either way not the daemon's. */
             okta_register_close(&ctx, h->id, res.status == OKTA_ERR_GONE ||

@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 packages="build-essential autoconf automake libtool pkg-config
-  libpam0g-dev libcurl4-openssl-dev libjson-c-dev
+  libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
   libcmocka-dev libpam-wrapper libnss-wrapper pamtester
   openssl python3 python3-yaml python3-jsonschema
   openssh-server openssh-client sudo login util-linux procps iproute2

@@ -129,6 +129,12 @@ enum sessiond_verdict sessiond_check(struct sessiond_watcher *w, const char *nam
     st = okta_session_get(&c, r->session_id, &s, res);
     if (st == OKTA_OK)
         st = check_owner(r, &s, res);
+    if (sessiond_rate_limit_low(res) &&
+        (w->rate_low_logged_ms == 0 ||
+         okta_monotonic_ms() - w->rate_low_logged_ms >= w->cfg->watch_interval * 1000L)) {
+        sessiond_log_rate_limit(res);
+        w->rate_low_logged_ms = okta_monotonic_ms();
+    }
     if (st == OKTA_OK) {
         keep_alive(w, r, &s, requests, res);
         okta_session_free(&s);

@@ -17,14 +17,18 @@ static void esc(char *dst, size_t len, const char *src)
         okta_escape_for_log(dst, len, src, strlen(src));
 }
 
-static void rate_limit(const struct okta_result *res)
+bool sessiond_rate_limit_low(const struct okta_result *res)
+{
+    return res->rate_limit > 0 && res->rate_remaining >= 0 &&
+           res->rate_remaining < res->rate_limit / 10;
+}
+
+void sessiond_log_rate_limit(const struct okta_result *res)
 {
     /* The whole fleet shares the org's limit: say so before it runs out. */
-    if (res->rate_limit > 0 && res->rate_remaining >= 0 &&
-        res->rate_remaining < res->rate_limit / 10)
-        syslog(LOG_WARNING, "rate_limit_low remaining=%ld limit=%ld: the org's Okta API rate "
-                            "limit is nearly used up",
-               res->rate_remaining, res->rate_limit);
+    syslog(LOG_WARNING, "rate_limit_low remaining=%ld limit=%ld: the org's Okta API rate "
+                        "limit is nearly used up",
+           res->rate_remaining, res->rate_limit);
 }
 
 void sessiond_log_record(int priority, const char *outcome, const struct okta_login_record *r,
@@ -47,8 +51,6 @@ void sessiond_log_record(int priority, const char *outcome, const struct okta_lo
            "request_id=%s detail=\"%s\"",
            outcome, user, login, service, tty, rhost, (int)r->leader_pid,
            res != NULL ? res->http_status : 0L, code, reqid, detail);
-    if (res != NULL)
-        rate_limit(res);
 }
 
 void sessiond_log_result(int priority, const char *outcome, const struct okta_result *res)

@@ -39,6 +39,7 @@ struct sessiond_watcher {
     struct okta_conn *conn;        /* kept between passes: one warm connection */
     int dir_fd;
     char boot_id[OKTA_BOOT_ID_LEN + 1];
+    long rate_low_logged_ms; /* the org's limit nearly used up: said at most once an interval */
 };
 
 /* ---- check.c ------------------------------------------------------------ */
@@ -107,5 +108,8 @@ int sessiond_logind_terminate(const char *id, pid_t leader);
 void sessiond_log_record(int priority, const char *outcome, const struct okta_login_record *r,
                          const struct okta_result *res);
 void sessiond_log_result(int priority, const char *outcome, const struct okta_result *res);
+/* rate_limit_low when fewer than a tenth of the org's requests are left. */
+bool sessiond_rate_limit_low(const struct okta_result *res);
+void sessiond_log_rate_limit(const struct okta_result *res);
 
 #endif

@@ -266,8 +266,10 @@ static bool check_entry(struct watch *s, struct entry *e, long now)
     memset(&ending, 0, sizeof(ending));
     v = sessiond_check(&s->w, e->name, &e->rec, &requests, &res, &ending);
     s->requests += requests;
+    /* The budget spaces the starts of requests: Okta's answer time does not
+     * slow the checks down further. */
     if (requests > 0)
-        s->next_request_ms = okta_monotonic_ms() + s->gap_ms * requests;
+        s->next_request_ms = now + s->gap_ms * requests;
     switch (v) {
     case VERDICT_RETRY:
         note_outage(s, &res, now);
@@ -430,6 +432,7 @@ int sessiond_watch_run(const struct okta_config *cfg, int state_dir_fd, int sign
         syslog(LOG_ERR, "cannot initialise libcurl");
         return 1;
     }
+    okta_conn_skip_fd_sweep(s.w.conn);
     if (!once && s.inotify_fd < 0)
         syslog(LOG_WARNING, "inotify: %s; new records are seen at the next pass",
                strerror(errno));

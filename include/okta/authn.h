@@ -28,12 +28,18 @@ struct okta_authn_ui {
     void (*error)(void *data, const char *text);
 };
 
+#define OKTA_USER_ID_MAX 65
+
 struct okta_authn_outcome {
     char *session_token;                      /* secret, set on OKTA_OK */
+    char user_id[OKTA_USER_ID_MAX];           /* the user Okta authenticated, on OKTA_OK */
     char user_message[OKTA_USER_MESSAGE_MAX]; /* empty or a message to show */
 };
 
 void okta_authn_outcome_free(struct okta_authn_outcome *o);
+
+/* An Okta user id as Okta writes them (00u…): 1-64 of [A-Za-z0-9]. */
+bool okta_user_id_valid(const char *id);
 
 /* Milliseconds between polls of a push, for the module and okta-session
  * alike: Okta gives no figure; its SDK polls every 0.5 s, CLIs that polled
@@ -47,6 +53,7 @@ struct okta_authn_options {
     size_t n_factors;
     long push_timeout;               /* seconds */
     long poll_interval_ms;           /* between push polls */
+    bool autopush;                   /* push without waiting for Enter */
 };
 
 /*

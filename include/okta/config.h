@@ -22,7 +22,16 @@ enum okta_failmode { OKTA_FAIL_SECURE, OKTA_FAIL_SAFE };
 enum okta_agent_mode { OKTA_AGENT_AUTO, OKTA_AGENT_NO, OKTA_AGENT_REQUIRED };
 #define OKTA_DEFAULT_AGENT_SOCKET "/run/pam_okta_session/agent.sock"
 #define OKTA_AGENT_SOCKET_MAX 108 /* sizeof(sun_path) */
-enum okta_factor { OKTA_FACTOR_PUSH, OKTA_FACTOR_TOTP, OKTA_FACTOR_SMS, OKTA_FACTOR_CALL };
+/* totp is either authenticator app, Okta Verify's before Google's (as
+ * Okta's sign-in widget offers them); okta_totp and google_totp name one. */
+enum okta_factor {
+    OKTA_FACTOR_PUSH,
+    OKTA_FACTOR_TOTP,
+    OKTA_FACTOR_SMS,
+    OKTA_FACTOR_CALL,
+    OKTA_FACTOR_OKTA_TOTP,
+    OKTA_FACTOR_GOOGLE_TOTP,
+};
 /* Registering logins for okta-sessiond (DESIGN section 10). */
 enum okta_watch { OKTA_WATCH_NO, OKTA_WATCH_YES, OKTA_WATCH_REQUIRED };
 
@@ -42,6 +51,7 @@ struct okta_config {
     enum okta_factor factors[OKTA_MAX_FACTORS];
     size_t n_factors;
     long push_timeout;
+    bool autopush;          /* send the push without waiting for Enter */
     bool require_mfa;
     long minimum_uid;
     long timeout;
@@ -101,6 +111,18 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
  */
 char *okta_read_root_file(const char *path, size_t max_bytes, bool must_be_private,
                           char *err, size_t errlen);
+
+/*
+ * When the configuration cannot be loaded, who does the module still
+ * handle (DESIGN section 7)?  A minimum_uid module argument, else the
+ * minimum_uid line of a file that passed the ownership and mode checks
+ * (exactly one, well formed), else OKTA_BROKEN_CONFIG_MINIMUM_UID: root
+ * keeps its local password while nobody can log in through Okta.
+ */
+#define OKTA_BROKEN_CONFIG_MINIMUM_UID 1
+enum okta_uid_floor_source { OKTA_FLOOR_ARGUMENT, OKTA_FLOOR_FILE, OKTA_FLOOR_BUILTIN };
+long okta_config_broken_minimum_uid(int argc, const char **argv,
+                                    enum okta_uid_floor_source *source);
 
 /* Owner uid required of configuration files; tests may not change it. */
 #define OKTA_CONFIG_OWNER 0

@@ -8,6 +8,7 @@
 #ifndef OKTA_DIRECT_H
 #define OKTA_DIRECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "okta/http.h"
@@ -19,6 +20,7 @@ struct okta_direct_ops {
     unsigned int abi;          /* OKTA_DIRECT_ABI of the build */
     struct okta_conn *(*conn_new)(void);
     void (*conn_free)(struct okta_conn *conn);
+    bool (*libcurl_foreign)(void);
     enum okta_status (*request)(struct okta_client *c, enum okta_method method,
                                 const char *path, const char *body, size_t body_len,
                                 enum okta_retry retry, struct okta_response *resp,

@@ -16,11 +16,26 @@
 
 #define OKTA_RESPONSE_MAX (1024 * 1024)
 #define OKTA_USER_AGENT "pam_okta_session/" PACKAGE_VERSION
+#define OKTA_USER_AGENT_MAX 160
+
+/* "pam_okta_session/0.1.0 libcurl/7.88.1 Linux/6.1.0-18-amd64 x86_64": the
+ * module, libcurl and the OS, as Okta's SDKs name themselves (REFERENCE §2). */
+void okta_http_user_agent(char *buf, size_t len);
 
 /* A libcurl easy handle and the connections it keeps open. */
 struct okta_conn;
 
+/* NULL when libcurl cannot be initialised, or was initialised by the
+ * application before the module (okta_http_libcurl_foreign). */
 struct okta_conn *okta_conn_new(void);
+/* For a program that runs no other program while a request is under way
+ * (okta-sessiond): skips the sweep that marks new sockets close-on-exec,
+ * which stats every open descriptor per request (one per watched login). */
+void okta_conn_skip_fd_sweep(struct okta_conn *conn);
+/* The application initialised libcurl first: SSLKEYLOGFILE was read with
+ * its environment and libcurl's freed blocks are not wiped, so no secret
+ * may go through it. */
+bool okta_http_libcurl_foreign(void);
 /* False in a process forked after the handle was made: it must make its own. */
 bool okta_conn_owned_here(const struct okta_conn *conn);
 void okta_conn_free(struct okta_conn *conn);

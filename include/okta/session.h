@@ -35,6 +35,25 @@ enum okta_status okta_session_parse(const char *body, size_t len, struct okta_se
 bool okta_session_has_amr(const struct okta_session *s, const char *method);
 
 /*
+ * Does an Okta login belong to the mapped login of a PAM user?  Equal but
+ * for letter case (Okta logins are case-insensitive), or, for a mapped
+ * login without '@', equal to the login's short name (the part before
+ * '@'), which Okta's Authentication API accepts in its place.
+ */
+bool okta_login_belongs_to(const char *okta_login, const char *mapped_login);
+
+/*
+ * okta_session_check, but the owner is the Okta user id the Authentication
+ * API transaction authenticated when expected_user_id is given (the login
+ * may then differ from the mapped one: a short name, another case), and
+ * the login otherwise.
+ */
+enum okta_status okta_session_check_owner(const struct okta_session *s,
+                                          const char *expected_user_id,
+                                          const char *expected_login, bool require_mfa,
+                                          struct okta_result *res);
+
+/*
  * Checks what DESIGN section 1 requires of every session: ACTIVE, login
  * equal (case-insensitively) to expected_login, and amr containing mfa
  * when require_mfa.  Returns OKTA_OK, OKTA_ERR_GONE (not ACTIVE) or

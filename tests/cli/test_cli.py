@@ -230,6 +230,28 @@ class Check(CliTestCase):
         run = self.cli("check", conf={"retries": "0"})
         self.assertCheck(run, {"tls": "ok", "api-token": ("failed", r"Okta answered 503")})
 
+    def test_trust_anchor_others_may_change(self):
+        d = os.path.join(self.dir, "certs")
+        os.mkdir(d)
+        ca = os.path.join(d, "ca.pem")
+        with open(self.fake.ca_file) as src, open(ca, "w") as dst:
+            dst.write(src.read())
+        os.chmod(ca, 0o644)
+        os.chmod(d, 0o777)
+        run = self.cli("check", conf={"ca_file": ca})
+        self.assertCheck(run, {"configuration": ("failed", r"ca_file: .*certs: writable by "
+                                                           r"group or other"),
+                               "dns": "skipped", "tcp": "skipped", "tls": "skipped",
+                               "api-token": "skipped"})
+        self.assertRequests(run.requests, [])
+        os.chmod(d, 0o755)
+        os.chmod(ca, 0o666)
+        run = self.cli("check", conf={"ca_file": ca})
+        self.assertCheck(run, {"configuration": ("failed", r"ca_file: .*ca\.pem: writable by "
+                                                           r"group or other"),
+                               "dns": "skipped", "tcp": "skipped", "tls": "skipped",
+                               "api-token": "skipped"})
+
     def test_json_failure(self):
         run = self.cli("--json", "check", conf={"ca_file": self.other_ca_file()})
         doc = run.json()
@@ -252,12 +274,15 @@ class ExampleConfig(CliTestCase):
         keys = set(re.findall(r"OPT(?:_RANGE)?\((\w+)", table)) | {"factors"}
         shown = set(re.findall(r"(?m)^#?(\w+) = ", text))
         self.assertEqual(keys - shown, set())
-        lines = []
+        lines, seen = [], set()
         for line in text.splitlines():
             m = re.match(r"#?(\w+) = (.*)", line)
             if not m or m.group(1) in ("api_token", "proxy", "ca_path", "try_first_pass"):
                 continue
             key, value = m.groups()
+            if key in seen:
+                continue  # an alternative shown in a comment: a key is set once
+            seen.add(key)
             value = {"org_url": self.fake.url, "api_token_file": self.api_token_file,
                      "ca_file": self.fake.ca_file}.get(key, value)
             lines.append("%s = %s\n" % (key, value))
@@ -270,6 +295,15 @@ class ExampleConfig(CliTestCase):
 
 
 class Login(CliTestCase):
+    def test_short_name_login(self):
+        """login_format=%u: Okta accepts the short name; the session is the
+        transaction's user even though its login is the full one."""
+        run = self.cli("login", "alice", stdin=PASSWORDS["alice"] + "\n",
+                       conf={"login_format": "%u"})
+        self.assertEqual(run.rc, EXIT_OK, run)
+        self.assertEqual(run.requests[0].json["username"], "alice")
+        self.assertRegex(run.stdout, r"login:\s+alice@example\.com")
+
     def test_password_login_prints_the_session_without_its_id_and_ends_it(self):
         run = self.cli("login", "alice", stdin=PASSWORDS["alice"] + "\n")
         self.assertEqual(run.rc, EXIT_OK, run)
@@ -332,7 +366,7 @@ class Login(CliTestCase):
         self.fake.push_auto(login_of("bob"), "approve", after_polls=1)
         run = self.cli("--json", "login", "bob", stdin=PASSWORDS["bob"] + "\n\n")
         self.assertEqual(run.rc, EXIT_OK, run)
-        self.assertIn("Okta Verify: press Enter to get a push: ", run.stderr)
+        self.assertIn("Okta Verify: press Enter to get a push to Bob's iPhone: ", run.stderr)
         self.assertIn("mfa", run.json()["session"]["amr"])
         self.assertNotIn("id", run.json()["session"])
         self.assertEqual(self.fake.push_polls(login_of("bob")), 1)

@@ -6,8 +6,8 @@ import os
 import re
 import stat
 
-from e2e import (E2ETestCase, FULL_LOGIN, SESSION_VAR, SHELL_PROBE, USERS, fake_socket_inodes,
-                 login_of, parse_probe, session_ids, wait_for)
+from e2e import (CONFIG_PATH, E2ETestCase, FULL_LOGIN, SESSION_VAR, SHELL_PROBE, USERS,
+                 _sha512_crypt, fake_socket_inodes, login_of, parse_probe, session_ids, wait_for)
 from ptyexpect import Pty
 
 
@@ -134,6 +134,48 @@ class Su(PtyTestCase):
         self.assertIn("Authentication failure", p.output)
         self.assertRequests([("POST", "/api/v1/authn", 401)])
 
+    def set_root_password(self, password):
+        """root's local password in the private copy of /etc/shadow."""
+        path = os.path.join(self.system.etc, "shadow")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        with open(path, "w") as f:
+            for line in lines:
+                if line.startswith("root:"):
+                    fields = line.split(":")
+                    fields[1] = _sha512_crypt(password)
+                    line = ":".join(fields)
+                f.write(line + "\n")
+
+    def su_to_root(self, password):
+        p = Pty(self.as_user("e2e-dave", ["su", "-", "root", "-c", "id -un"]), self.env())
+        self.addCleanup(p.close)
+        p.expect(r"Password: ")
+        p.send(password + "\n")
+        return p.wait(), p
+
+    def test_root_local_password_survives_a_missing_configuration(self):
+        """su - root with root's local password while the configuration file
+        is missing: the module steps aside for root (built-in floor), so the
+        file can be repaired; dave's Okta login is refused meanwhile."""
+        self.set_root_password("Root-local-e2e-5Tq")
+        os.unlink(os.path.join(self.system.security, os.path.basename(CONFIG_PATH)))
+        rc, p = self.su_to_root("Root-local-e2e-5Tq")
+        self.assertEqual(rc, 0, p.output)
+        self.assertEqual(p.output.splitlines()[-1].strip(), "root")
+        self.assertEqual(self.fake.requests, [])
+        self.assertTrue([l for l in self.system.module_log()
+                         if "ignored: broken configuration" in l.message], self.system.log())
+        rc, p = self.su_to_root("not-roots-password")
+        self.assertNotEqual(rc, 0, p.output)
+        # An Okta user: refused before any prompt (PAM_SERVICE_ERR, die).
+        p = Pty(self.as_user("e2e-breakglass", ["su", "-", "e2e-alice", "-c", "id -un"]),
+                self.env())
+        self.addCleanup(p.close)
+        self.assertNotEqual(p.wait(), 0, p.output)
+        self.assertNotIn("Password", p.output)
+        self.assertEqual(self.fake.requests, [])
+
     def test_root_su_needs_no_okta(self):
         """pam_rootok: root's su authenticates nobody; with no Okta session the
         module's account and session calls answer PAM_IGNORE."""
@@ -182,6 +224,20 @@ class Sudo(PtyTestCase):
         self.assertTrue(any("open_session: ignored" in m for m in ignored), self.system.log())
         self.assertCleanShell(second)
         self.assertNoSecrets(p.output)
+
+    def test_export_env_does_not_reach_the_target_users_command(self):
+        """sudo -u e2e-alice by e2e-dave with export_env: alice's command gets
+        none of dave's Okta variables."""
+        self.system.write_config(export_env="yes")
+        p = Pty(self.as_user("e2e-dave", ["sudo", "-u", "e2e-alice", "env"]), self.env())
+        self.addCleanup(p.close)
+        p.expect(r"\[sudo\] password for e2e-dave: ")
+        p.send(okta_pw("e2e-dave") + "\n")
+        self.assertEqual(p.wait(), 0, p.output)
+        self.assertIn("USER=e2e-alice", p.output)
+        self.assertNotIn("OKTA_", p.output)
+        self.assertNotIn(SESSION_VAR, p.output)
+        self.assertLogged("open_session", "success", "e2e-alice", service="sudo")
 
     def assertBreakGlassSudoToRoot(self):
         """The okta-breakglass member's sudo to root, checked by pam_unix."""

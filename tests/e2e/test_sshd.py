@@ -84,6 +84,25 @@ class KeyboardInteractive(SshdTestCase):
         return [r.json["sessionToken"] for r in self.fake.requests
                 if r.path == "/api/v1/sessions" and r.json]
 
+    def test_short_name_and_mixed_case_logins(self):
+        """login_format=%u sends Okta the short name e2e-alice (Okta's login is
+        e2e-alice@example.com); another letter case likewise. The monitor,
+        which sees only the PAM environment, gets the verified Okta user id
+        with the session id and refreshes and ends that user's session."""
+        for fmt, typed in (("%u", "e2e-alice"), ("%u@EXAMPLE.Com", "e2e-alice@EXAMPLE.Com")):
+            with self.subTest(login_format=fmt):
+                self.system.write_config(login_format=fmt)
+                self.fake.clear_requests()
+                r = self.ssh("e2e-alice", answers=[okta_pw("e2e-alice")])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertRequests(FULL_LOGIN)
+                self.assertEqual(self.fake.requests[0].json["username"], typed)
+                self.assertSessionEnded()
+                self.assertCleanShell(r)
+                env, _fds = parse_probe(r.stdout)
+                self.assertNotIn("PAM_OKTA_USER_ID", env)
+                self.assertLogged("open_session", "success", "e2e-alice", service="sshd")
+
     def test_wrong_password_is_refused(self):
         r = self.ssh("e2e-alice", answers=["not-the-password"])
         self.assertEqual(r.returncode, 255, r)
@@ -195,7 +214,8 @@ class TokenSource(SshdTestCase):
     def test_wrong_token_is_refused(self):
         r = self.ssh("e2e-alice", "id -un", answers=["20111" + "x" * 37])
         self.assertEqual(r.returncode, 255, r)
-        self.assertRequests([("POST", "/api/v1/sessions", 401)])
+        # The 401 is the user's once users/me shows the API token good.
+        self.assertRequests([("POST", "/api/v1/sessions", 401), ("GET", "/api/v1/users/me", 200)])
         self.assertLogged("authenticate", "denied", "e2e-alice", http="401")
 
 

@@ -61,7 +61,7 @@ import traceback
 import urllib.parse
 
 __all__ = ["FakeOkta", "Fault", "RequestRecord", "Headers", "make_ca", "make_cert", "totp",
-           "FACTOR_KINDS"]
+           "FACTOR_KINDS", "REAL_ORG_FACTORS", "VERIFY_BY_TYPE"]
 
 # --------------------------------------------------------------------------
 # Certificates (openssl CLI)
@@ -271,6 +271,25 @@ FACTOR_KINDS = {
     "duo": ("dsf", "web", "DUO", "challenge", "mca"),
 }
 
+# The factors of a user enrolled in everything a typical org offers, in the
+# order a real MFA_REQUIRED lists them (REFERENCE §8.5): the security
+# question, Google Authenticator before Okta Verify's code, push, SMS, and
+# factors a terminal cannot use (WebAuthn, U2F, email) among them.
+REAL_ORG_FACTORS = ("question", "google_totp", "totp", "push", "sms", "webauthn", "u2f",
+                    "email")
+
+# Okta Verify factor types that, with several Okta Verify enrolments, are
+# also published in _embedded.factorTypes and verified by type
+# (/api/v1/authn/factors/{factorType}/verify): a push goes to every device,
+# a code from any device is accepted. factorType -> FACTOR_KINDS key.
+VERIFY_BY_TYPE = {"push": "push", "token:software:totp": "totp"}
+
+# Okta Verify devices as Okta names them in a push factor's profile, one per
+# enrolment of the same user (the first is REFERENCE §8.8's example).
+_PUSH_DEVICES = (("iPhone", "SmartPhone_IPhone", "IOS", "17.5"),
+                 ("Pixel 8", "SmartPhone_Android", "ANDROID", "14"),
+                 ("iPad", "Tablet_IPad", "IOS", "17.5"))
+
 # Push outcomes as a test names them -> factorResult.
 _PUSH_OUTCOMES = {"approve": "SUCCESS", "reject": "REJECTED", "timeout": "TIMEOUT"}
 
@@ -323,7 +342,8 @@ class RequestRecord:
     (`Headers`), body (bytes), json (parsed body or None), conn_id (one per TCP
     connection), status (what the fake answered; None while pending or when the
     connection was dropped), note (transaction/session status or errorCode of
-    the answer, or "dropped"), fault (the `Fault` applied, or None), time
+    the answer, or "dropped"), request_id (the X-Okta-Request-Id answered, or
+    None), fault (the `Fault` applied, or None), time
     (time.time() at arrival, real clock), tls_version.
     """
 
@@ -341,6 +361,7 @@ class RequestRecord:
         self.status = None
         self.note = None
         self.fault = None
+        self.request_id = None
 
     def __getitem__(self, name):
         return getattr(self, name)
@@ -463,11 +484,13 @@ class _User:
         self.password_reset = False
         self.factors_key = None         # None: FakeOkta.factors_key
         self.challenge_factor_key = None  # None: FakeOkta.challenge_factor_key
-        self.totp_seed = None
+        self.totp_seed = None           # the first TOTP enrolment's seed
+        self.totp_seeds = {}            # factor id -> base32 seed, one per enrolment
+        self.password_expire_days = 5   # policy.expiration.passwordExpireDays (PASSWORD_WARN)
         self.factor_lockout = None      # None: FakeOkta.factor_lockout
         self.factor_failures = 0
         self.question_answer = None
-        self.used_totp_steps = set()
+        self.used_totp_steps = {}       # factor id -> set of accepted 30 s steps
         self.otp = {}                   # factor id -> {"code", "sent", "expires"}
         self.push_plan = None           # persistent (factorResult, after_polls)
         self.push_next = None           # one-shot (factorResult, after_polls)
@@ -653,6 +676,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
         record.status = status
         record.note = resp.note
+        record.request_id = next((v for n, v in headers if n.lower() == "x-okta-request-id"),
+                                 None)
         reason = _REASONS.get(status) or self.responses.get(status, ("",))[0]
         lines = ["HTTP/1.1 %d %s" % (status, reason)]
         for name, value in headers:
@@ -778,6 +803,14 @@ class FakeOkta:
         # moves expiresAt past createdAt + max).
         self.session_idle_lifetime = None
         self.session_max_lifetime = None
+        # The errorCode of the 401 POST /api/v1/sessions answers for an
+        # invalid, used or expired sessionToken. Okta documents only the 401
+        # (REFERENCE §5.1, §12); orgs have been seen to say E0000004 or
+        # E0000011 ("Invalid token provided"), so a client must not read
+        # either as "the API token is bad".
+        self.session_token_error_code = "E0000004"
+        # The admin who created the API token (GET /api/v1/users/me).
+        self.token_owner = {"id": "00u" + _rand(17), "login": "pam-okta-svc@example.com"}
 
         self._lock = threading.RLock()
         self._users = {}            # lower(login) -> _User
@@ -797,6 +830,10 @@ class FakeOkta:
         self._conns = {}
         self._threads = set()
         self._stopping = threading.Event()
+        # Okta's own time to check a username and password (hashing): a
+        # real org spends it on every primary authentication that names a
+        # user, known or not, and none on a body that fails validation.
+        self.credential_check_delay = 0.0
         self._server = None
         self._server_thread = None
         self._ssl_ctx = None
@@ -820,6 +857,8 @@ class FakeOkta:
              self.SESSIONS_BUCKET, True),
             (re.compile(r"/api/v1/sessions/(?P<session_id>[^/]+)/lifecycle/refresh"),
              {"POST": self._h_session_refresh}, self.SESSIONS_BUCKET, True),
+            (re.compile(r"/api/v1/users/me"), {"GET": self._h_users_me}, self.OTHER_BUCKET,
+             True),
         ]
 
     make_ca = staticmethod(make_ca)
@@ -944,19 +983,24 @@ class FakeOkta:
                  factors=("push", "totp"), password_warn=False, mfa_enroll=False,
                  recovery=False, password_reset=False, factors_key=None,
                  challenge_factor_key=None, totp_seed=None, factor_lockout=None,
-                 phone_number="+1-555-415-1337", question_answer="mayonnaise"):
+                 phone_number="+1-555-415-1337", question_answer="mayonnaise",
+                 password_expire_days=5):
         """Add (or replace) a user; returns the user id (00u…, 20 chars).
 
         FACTORS: enrolled factors, in the order MFA_REQUIRED lists them; each a
         FACTOR_KINDS key ("push", "totp", "google_totp", "sms", "call", "email",
         "question", "rsa", "symantec", "yubikey", "hotp", "webauthn", "u2f",
         "duo") or a ready factor object (dict; an id is added if missing; it is
-        verified as its factorType's kind, or never if there is none).
+        verified as its factorType's kind, or never if there is none). A kind
+        listed twice is a second enrolment (a second phone with Okta Verify:
+        its own device name and, for TOTP, its own secret); REAL_ORG_FACTORS
+        is what a user enrolled in everything typically has.
         With a correct password the transaction goes, first match wins:
         RECOVERY, PASSWORD_RESET, MFA_ENROLL, PASSWORD_EXPIRED (unless
         mfa_required: MFA is asked first), PASSWORD_WARN (only if the request
         has options.warnBeforePasswordExpired true), MFA_REQUIRED, SUCCESS.
-        TOTP_SEED: base32 (random if None); FACTOR_LOCKOUT: wrong codes before
+        TOTP_SEED: base32 seed of the first TOTP enrolment (random if None;
+        every other enrolment gets a random seed of its own); FACTOR_LOCKOUT: wrong codes before
         E0000069 (None: FakeOkta.factor_lockout); FACTORS_KEY /
         CHALLENGE_FACTOR_KEY: see FakeOkta.factors_key / challenge_factor_key.
         """
@@ -977,10 +1021,21 @@ class FakeOkta:
         user.factor_lockout = factor_lockout
         user.question_answer = question_answer
         user.phone_number = phone_number
+        user.password_expire_days = password_expire_days
+        seen = {}
         for kind in factors:
-            f, kind = self._make_factor(kind, login, first_name, phone_number)
+            index = seen.get(kind, 0) if isinstance(kind, str) else 0
+            if isinstance(kind, str):
+                seen[kind] = index + 1
+            f, kind = self._make_factor(kind, login, first_name, phone_number, index)
             user.factors.append(f)
             user.factor_kinds[f["id"]] = kind
+            if kind is not None and FACTOR_KINDS[kind][3] == "totp":
+                # One secret per enrolment: a Google Authenticator code is
+                # wrong for Okta Verify and the other way round.
+                first = not user.totp_seeds
+                user.totp_seeds[f["id"]] = user.totp_seed if first else \
+                    base64.b32encode(secrets.token_bytes(20)).decode()
             if kind is not None and FACTOR_KINDS[kind][3] == "passcode":
                 user.factor_codes[f["id"]] = "".join(secrets.choice(string.digits)
                                                      for _ in range(6))
@@ -1017,7 +1072,7 @@ class FakeOkta:
                     "recovery": user.recovery, "password_reset": user.password_reset}
 
     @staticmethod
-    def _make_factor(kind, login, first_name, phone_number="+1-555-415-1337"):
+    def _make_factor(kind, login, first_name, phone_number="+1-555-415-1337", index=0):
         """(factor object, kind) for a FACTOR_KINDS key or a ready factor dict."""
         if isinstance(kind, dict):
             f = json.loads(json.dumps(kind))
@@ -1029,9 +1084,10 @@ class FakeOkta:
             raise ValueError("unknown factor kind %r" % (kind,))
         prefix, factor_type, provider, _mode, _amr = FACTOR_KINDS[kind]
         if kind == "push":
-            profile = {"credentialId": login, "deviceType": "SmartPhone_IPhone",
-                       "name": "%s's iPhone" % first_name, "platform": "IOS",
-                       "version": "17.5"}
+            device, device_type, platform, version = _PUSH_DEVICES[index % len(_PUSH_DEVICES)]
+            profile = {"credentialId": login, "deviceType": device_type,
+                       "name": "%s's %s" % (first_name, device), "platform": platform,
+                       "version": version}
         elif kind in ("sms", "call"):
             profile = {"phoneNumber": _mask_phone(phone_number)}
         elif kind == "email":
@@ -1070,12 +1126,26 @@ class FakeOkta:
                     return fid
             return None
 
-    def totp_code(self, login, offset=0):
+    def totp_code(self, login, offset=0, kind=None, index=0):
         """The TOTP code LOGIN's authenticator shows now (Okta-side clock, so
-        clock_offset counts); OFFSET in 30-second steps (-1: the previous code)."""
+        clock_offset counts); OFFSET in 30-second steps (-1: the previous code).
+        KIND "totp" (Okta Verify) or "google_totp" and INDEX (0: the first
+        enrolment of that kind) choose the enrolment; KIND None: the first
+        TOTP enrolment of any provider."""
         with self._lock:
-            seed = self._user_or_raise(login).totp_seed
+            user = self._user_or_raise(login)
+            seed = user.totp_seed
+            if kind is not None:
+                fids = [f for f, k in user.factor_kinds.items() if k == kind]
+                seed = self._seed(user, fids[index])
             return totp(seed, time.time() + self.clock_offset + 30 * offset)
+
+    @staticmethod
+    def _seed(user, fid):
+        """The seed of TOTP enrolment FID (the first follows user.totp_seed,
+        which update_user may change)."""
+        first = next(iter(user.totp_seeds), None)
+        return user.totp_seed if fid == first else user.totp_seeds[fid]
 
     def factor_passcode(self, login, kind):
         """The passCode accepted for LOGIN's factor of KIND ("rsa", "symantec",
@@ -1180,7 +1250,9 @@ class FakeOkta:
 
     def push_state(self, login):
         """LOGIN's latest push challenge: dict(factor_id, result, polls, sent,
-        sends, correct_answer, auto_push, remember_device), or None."""
+        sends, correct_answer, auto_push, remember_device, devices: the push
+        factor ids it went to), or None. factor_id is "push" when the push
+        was verified by type."""
         with self._lock:
             push = self._user_or_raise(login).last_push
             return copy.deepcopy(push) if push is not None else None
@@ -1617,6 +1689,9 @@ class FakeOkta:
         body, err = self._json_object(req)
         if err:
             return err
+        if "stateToken" not in body and body.get("username") and body.get("password") and \
+                self.credential_check_delay:
+            self._stopping.wait(self.credential_check_delay)
         with self._lock:
             if "stateToken" in body:
                 t = self._live_transaction(body.get("stateToken"))
@@ -1675,6 +1750,15 @@ class FakeOkta:
                 "sessionToken": token,
                 "_embedded": {"user": user.embedded()}}
 
+    @staticmethod
+    def _verify_by_type_types(user):
+        """The Okta Verify factor types verified by type: with more than one
+        Okta Verify enrolment (two phones), each type the user has."""
+        okta_verify = [k for k in user.factor_kinds.values() if k in ("push", "totp")]
+        if len(okta_verify) <= len(set(okta_verify)):
+            return []
+        return [t for t, k in VERIFY_BY_TYPE.items() if k in okta_verify]
+
     def _factors_key(self, user):
         return user.factors_key or self.factors_key
 
@@ -1699,6 +1783,13 @@ class FakeOkta:
                                                ["POST"])}
                 factors.append(f)
             embedded[self._factors_key(user)] = factors
+            by_type = self._verify_by_type_types(user)
+            if by_type:
+                embedded["factorTypes"] = [
+                    {"factorType": ftype, "provider": "OKTA", "vendorName": "OKTA",
+                     "_links": {"verify": _link("%s/factors/%s/verify" % (base, ftype),
+                                                ["POST"])}}
+                    for ftype in by_type]
             embedded["policy"] = {"allowRememberDevice": False,
                                   "rememberDeviceLifetimeInMinutes": 0,
                                   "rememberDeviceByDefault": False}
@@ -1727,7 +1818,8 @@ class FakeOkta:
                               name="changePassword"),
                 "cancel": cancel}
         elif status == "PASSWORD_WARN":
-            embedded["policy"] = {"expiration": {"passwordExpireDays": 5},
+            embedded["policy"] = {"expiration": {
+                "passwordExpireDays": user.password_expire_days},
                                   "complexity": self._policy_complexity()}
             out["_links"] = {
                 "next": _link(base + "/credentials/change_password", ["POST"],
@@ -1759,7 +1851,12 @@ class FakeOkta:
         kind = user.factor_kinds.get(fid)
         mode = FACTOR_KINDS[kind][3] if kind else "challenge"
         verify = "%s/factors/%s/verify" % (base, fid)
-        factor = json.loads(json.dumps(user.factor(fid) or {"id": fid}))
+        if fid in VERIFY_BY_TYPE:
+            first = next(f for f, k in user.factor_kinds.items() if k == VERIFY_BY_TYPE[fid])
+            factor = {"factorType": fid, "provider": "OKTA", "vendorName": "OKTA",
+                      "profile": copy.deepcopy(user.factor(first).get("profile", {}))}
+        else:
+            factor = json.loads(json.dumps(user.factor(fid) or {"id": fid}))
         factor.pop("_links", None)
         push = t.get("push")
         if mode == "push" and push is not None and push.get("correct_answer") is not None:
@@ -1901,6 +1998,8 @@ class FakeOkta:
         t, user, err = self._state(body)
         if err:
             return None, None, None, None, None, err
+        if fid in VERIFY_BY_TYPE and fid in self._verify_by_type_types(user):
+            return body, t, user, fid, VERIFY_BY_TYPE[fid], None
         if fid not in user.factor_kinds:
             return None, None, None, None, None, self._error(
                 "E0000007", "Resource not found: %s (UserFactor)" % fid)
@@ -1938,7 +2037,7 @@ class FakeOkta:
                 code = body.get("passCode")
                 if not isinstance(code, str) or not code:
                     return self._missing("passCode")
-                return self._verify_totp(t, user, kind, code)
+                return self._verify_totp(t, user, fid, kind, code)
             if mode == "passcode":
                 code = body.get("passCode")
                 if not isinstance(code, str) or not code:
@@ -1998,20 +2097,31 @@ class FakeOkta:
         del self._transactions[t["stateToken"]]
         return _Response(200, self._success_json(user, t["amr"]))
 
-    def _verify_totp(self, t, user, kind, code):
+    def _verify_totp(self, t, user, fid, kind, code):
+        """A code of enrolment FID, or by type of any of the user's
+        enrolments of KIND (each has its own secret)."""
+        if fid in VERIFY_BY_TYPE:
+            fids = [f for f, k in user.factor_kinds.items() if k == kind]
+        else:
+            fids = [fid]
         step = int((time.time() + self.clock_offset) // 30)
         window = max(0, int(self.totp_window))
         matched = None
-        for delta in sorted(range(-window, window + 1), key=abs):
-            if hmac.compare_digest(totp(user.totp_seed, (step + delta) * 30).encode(),
-                                   code.encode()):
-                matched = step + delta
+        for one in fids:
+            seed = self._seed(user, one)
+            for delta in sorted(range(-window, window + 1), key=abs):
+                if hmac.compare_digest(totp(seed, (step + delta) * 30).encode(),
+                                       code.encode()):
+                    matched = (one, step + delta)
+                    break
+            if matched is not None:
                 break
         if matched is None:
             return self._factor_failure(user)
-        if matched in user.used_totp_steps:
+        used = user.used_totp_steps.setdefault(matched[0], set())
+        if matched[1] in used:
             return self._error("E0000082")
-        user.used_totp_steps.add(matched)
+        used.add(matched[1])
         return self._factor_success(t, user, kind)
 
     def _otp_send(self, t, user, fid, kind, resend):
@@ -2041,7 +2151,10 @@ class FakeOkta:
                 "sends": (previous["sends"] + 1) if previous is not None else 1,
                 "decision": decision, "correct_answer": user.number_challenge,
                 "delivered": False, "resolved_at_poll": None,
-                "auto_push": t.get("auto_push"), "remember_device": t.get("remember_device")}
+                "auto_push": t.get("auto_push"), "remember_device": t.get("remember_device"),
+                # Every device the push went to: all of them when verified by type.
+                "devices": ([f for f, k in user.factor_kinds.items() if k == "push"]
+                            if fid in VERIFY_BY_TYPE else [fid])}
         t.update(status="MFA_CHALLENGE", factor_id=fid, factor_result="WAITING", push=push)
         user.last_push = push
         return _Response(200, self._transaction_json(t))
@@ -2099,15 +2212,32 @@ class FakeOkta:
             t = self._session_tokens.get(token)
             if t is None or t["used"] or t["expires"] <= self.now():
                 # Okta documents only "401 Unauthorized" for an invalid session
-                # token; the errorCode is not documented (REFERENCE §5.1, §12).
-                # E0000004 is our choice.
-                return self._error("E0000004")
+                # token; the errorCode is not documented (REFERENCE §5.1, §12):
+                # an org setting, E0000004 by default.
+                return self._error(self.session_token_error_code)
             t["used"] = True
             user = self._users.get(t["login"].lower())
             if user is None or getattr(user, "deactivated", False):
-                return self._error("E0000004")
+                return self._error(self.session_token_error_code)
             sid = self._create_session(user, t["amr"], t["issued"])
             return _Response(200, self._session_json(self._sessions[sid]))
+
+    def _h_users_me(self, req):
+        """The API token's own admin (Users API "Get current user"): the
+        cheapest call that shows whether the token is good."""
+        owner = self.token_owner
+        local = owner["login"].split("@", 1)[0]
+        return _Response(200, {
+            "id": owner["id"], "status": "ACTIVE", "created": _iso(self.now() - 86400),
+            "activated": _iso(self.now() - 86400), "statusChanged": None,
+            "lastLogin": None, "lastUpdated": _iso(self.now() - 86400),
+            "passwordChanged": None, "type": {"id": "oty" + _rand(17)},
+            "profile": {"login": owner["login"], "email": owner["login"],
+                        "firstName": local, "lastName": "Service", "mobilePhone": None,
+                        "secondEmail": None},
+            "credentials": {"provider": {"type": "OKTA", "name": "OKTA"}},
+            "_links": {"self": _link("%s/api/v1/users/%s" % (self.url, owner["id"]),
+                                     ["GET"])}})
 
     def _not_found_session(self, sid):
         return self._error("E0000007", "Resource not found: %s (Session)" % sid)

@@ -20,6 +20,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import fake_okta  # noqa: E402
 from fake_okta import FACTOR_KINDS, FakeOkta, totp  # noqa: E402
 from okta_client import Client  # noqa: E402
 from test_fake_schema import (EXAMPLE_MFA_REQUIRED, EXAMPLE_PASSWORD_EXPIRED,  # noqa: E402
@@ -377,8 +378,8 @@ class Totp(MfaCase):
         self.fake.advance(86400 * 3)
         self.mid_step()
         self.start()
-        self.assertSuccess(self.verify("google_totp", passCode=self.fake.totp_code(self.login)),
-                           ["pwd", "otp", "mfa"])
+        code = self.fake.totp_code(self.login, kind="google_totp")
+        self.assertSuccess(self.verify("google_totp", passCode=code), ["pwd", "otp", "mfa"])
 
     def test_window(self):
         self.mid_step()
@@ -941,6 +942,121 @@ class RecordingAndBuckets(MfaCase):
         self.assertError(reply, 429, "E0000047")
         self.assertEqual(len(reply.headers("X-Rate-Limit-Reset")), 2)
         self.assertEqual(self.verify("push").status, 200)
+
+
+class RealOrgShapes(MfaCase):
+    """What real orgs send that a simpler fake would hide: one secret per
+    enrolment, both TOTP providers in the org's order, several Okta Verify
+    phones verified by type, short and mixed-case logins, the org's choice
+    of errorCode for a bad session token, and the token owner at /users/me."""
+
+    def real_user(self, factors, **kw):
+        self.login = "real%d@example.com" % time.monotonic_ns()
+        self.user_id = self.fake.add_user(self.login, PASSWORD, mfa_required=True,
+                                          factors=factors, **kw)
+        return self.start()
+
+    def test_real_org_order_lists_both_totp_providers_and_unusable_factors(self):
+        body = self.real_user(fake_okta.REAL_ORG_FACTORS)
+        listed = [(f["factorType"], f["provider"]) for f in body["_embedded"]["factors"]]
+        self.assertEqual(listed, [
+            ("question", "OKTA"), ("token:software:totp", "GOOGLE"),
+            ("token:software:totp", "OKTA"), ("push", "OKTA"), ("sms", "OKTA"),
+            ("webauthn", "FIDO"), ("u2f", "FIDO"), ("email", "OKTA")])
+        self.assertNotIn("factorTypes", body["_embedded"], "one Okta Verify device")
+
+    def test_each_enrolment_has_its_own_secret(self):
+        self.real_user(("google_totp", "totp"))
+        self.mid_step()
+        google = self.fake.totp_code(self.login, kind="google_totp")
+        okta = self.fake.totp_code(self.login, kind="totp")
+        self.assertNotEqual(google, okta)
+        self.assertError(self.verify("totp", passCode=google), 403, "E0000068")
+        self.assertError(self.verify("google_totp", passCode=okta), 403, "E0000068")
+        self.assertSuccess(self.verify("totp", passCode=okta), ["pwd", "otp", "mfa"])
+
+    def test_two_phones_publish_factor_types_and_name_each_device(self):
+        body = self.real_user(("push", "totp", "push", "totp"), first_name="Dana")
+        emb = body["_embedded"]
+        names = [f["profile"]["name"] for f in emb["factors"] if f["factorType"] == "push"]
+        self.assertEqual(names, ["Dana's iPhone", "Dana's Pixel 8"])
+        self.assertEqual([f["profile"]["deviceType"] for f in emb["factors"]
+                          if f["factorType"] == "push"],
+                         ["SmartPhone_IPhone", "SmartPhone_Android"])
+        base = self.fake.url + "/api/v1/authn/factors/"
+        self.assertEqual([(t["factorType"], t["_links"]["verify"]["href"])
+                          for t in emb["factorTypes"]],
+                         [("push", base + "push/verify"),
+                          ("token:software:totp", base + "token:software:totp/verify")])
+
+    def by_type(self, ftype, **extra):
+        body = {"stateToken": self.state}
+        body.update(extra)
+        return self.client.request("POST", "/api/v1/authn/factors/%s/verify" % ftype, body)
+
+    def test_push_by_type_goes_to_every_device(self):
+        self.real_user(("push", "push"))
+        waiting = self.by_type("push")
+        self.assertEqual(waiting.json["factorResult"], "WAITING")
+        self.assertEqual(self.path(waiting.json["_links"]["next"]["href"]),
+                         "/api/v1/authn/factors/push/verify")
+        state = self.fake.push_state(self.login)
+        self.assertEqual(state["factor_id"], "push")
+        pushes = [f for f, k in self.fake.user(self.login)["factor_kinds"].items()
+                  if k == "push"]
+        self.assertEqual(len(pushes), 2)
+        self.assertEqual(state["devices"], pushes)
+        self.fake.push_approve(self.login)
+        self.assertSuccess(self.by_type("push"), ["pwd", "swk", "mfa"])
+
+    def test_code_by_type_from_either_phone(self):
+        for index in (1, 0):
+            with self.subTest(phone=index):
+                self.real_user(("push", "totp", "push", "totp"))
+                self.mid_step()
+                code = self.fake.totp_code(self.login, kind="totp", index=index)
+                self.assertSuccess(self.by_type("token:software:totp", passCode=code),
+                                   ["pwd", "otp", "mfa"])
+
+    def test_one_okta_verify_device_has_no_verify_by_type(self):
+        self.real_user(("push", "totp"))
+        self.assertError(self.by_type("push"), 404, "E0000007")
+
+    def test_short_and_mixed_case_logins_name_the_full_user(self):
+        login = "Mixed.Case%d@Example.com" % time.monotonic_ns()
+        uid = self.fake.add_user(login, PASSWORD)
+        for typed in (login.lower(), login.upper(), login.split("@")[0].lower()):
+            with self.subTest(typed=typed):
+                reply = self.authn(login=typed)
+                self.assertEqual(reply.json["status"], "SUCCESS", reply)
+                user = reply.json["_embedded"]["user"]
+                self.assertEqual((user["id"], user["profile"]["login"]), (uid, login))
+                session = self.client.create(reply.json["sessionToken"])
+                self.assertEqual((session.json["userId"], session.json["login"]), (uid, login))
+
+    def test_bad_session_token_error_code_is_an_org_setting(self):
+        self.addCleanup(setattr, self.fake, "session_token_error_code", "E0000004")
+        for code in ("E0000004", "E0000011"):
+            with self.subTest(code=code):
+                self.fake.session_token_error_code = code
+                self.assertError(self.client.create("20111" + "x" * 37), 401, code)
+                token = self.fake.mint_session_token(self.login)
+                self.assertEqual(self.client.create(token).status, 200)
+                self.assertError(self.client.create(token), 401, code)   # used
+
+    def test_users_me_needs_a_good_token(self):
+        me = self.client.request("GET", "/api/v1/users/me")
+        self.assertEqual(me.status, 200)
+        self.assertEqual(me.json["id"], self.fake.token_owner["id"])
+        self.assertEqual(me.json["profile"]["login"], self.fake.token_owner["login"])
+        self.assertError(self.client.request("GET", "/api/v1/users/me", auth="SSWS 00bad"),
+                         401, "E0000011")
+
+    def test_password_warn_says_how_many_days(self):
+        self.login = "warn%d@example.com" % time.monotonic_ns()
+        self.fake.add_user(self.login, PASSWORD, password_warn=True, password_expire_days=3)
+        body = self.start("PASSWORD_WARN", options={"warnBeforePasswordExpired": True})
+        self.assertEqual(body["_embedded"]["policy"]["expiration"]["passwordExpireDays"], 3)
 
 
 class ForegroundMfa(unittest.TestCase):

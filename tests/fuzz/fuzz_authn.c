@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const enum okta_factor factors[] = { OKTA_FACTOR_PUSH, OKTA_FACTOR_TOTP,
                                                 OKTA_FACTOR_SMS };
-    struct okta_authn_options opts = { factors, 3, 5, 1000 };
+    struct okta_authn_options opts = { factors, 3, 5, 1000, false };
     int asked = 0;
     struct okta_authn_ui ui = { &asked, answer, ignore, ignore };
     struct okta_authn_outcome out;

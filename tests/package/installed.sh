@@ -82,6 +82,19 @@ done
 snapshot | cmp -s - "$work/pam.d.users" || fail "installing changed /etc/pam.d"
 ok install
 
+# okta-sessiond: shipped, enabled, its registry made root-only.
+[ -x /usr/sbin/okta-sessiond ] || fail "no /usr/sbin/okta-sessiond"
+[ -f /usr/share/man/man8/okta-sessiond.8.gz ] || fail "no man page okta-sessiond.8"
+unit=/lib/systemd/system/okta-sessiond.service
+[ -f "$unit" ] || fail "no $unit"
+grep -q '^ExecStart=/usr/sbin/okta-sessiond --foreground$' "$unit" || fail "$unit: ExecStart"
+grep -q '^CapabilityBoundingSet=CAP_KILL$' "$unit" || fail "$unit: capabilities"
+[ -L /etc/systemd/system/multi-user.target.wants/okta-sessiond.service ] ||
+    fail "okta-sessiond.service is not enabled"
+[ "$(stat -c '%a %U' /var/lib/pam_okta_session)" = "700 root" ] ||
+    fail "/var/lib/pam_okta_session is not 0700 root"
+ok sessiond-installed
+
 # ---- configure as README.Debian says, against the fake org --------------------
 example=/usr/share/doc/$pkg/examples/pam_okta_session.conf
 [ "$(stat -c '%a %U' "$example")" = "644 root" ] || fail "$example is not 0644 root"
@@ -124,6 +137,14 @@ for want in "POST /api/v1/authn -> 200 SUCCESS" "POST /api/v1/sessions -> 200 AC
     echo "$seen" | grep -q "^$want" || fail "the fake org did not see: $want"
 done
 ok login
+
+# The login was registered for okta-sessiond and removed at close_session;
+# a pass of the installed daemon over the empty registry sends nothing.
+[ -z "$(ls -A /var/lib/pam_okta_session)" ] || fail "close_session left a record"
+mark=$(wc -l <"$work/fake.log")
+/usr/sbin/okta-sessiond --once || fail "okta-sessiond --once"
+[ "$(wc -l <"$work/fake.log")" -eq "$mark" ] || fail "an idle okta-sessiond sent requests"
+ok sessiond-idle
 
 mark=$(wc -l <"$work/fake.log")
 if login_as okta-common tester "not-the-password"; then fail "a wrong password logged in"; fi
@@ -304,6 +325,9 @@ login_as okta-common lowuser "$low_password" authenticate acct_mgmt ||
 ok remove
 
 dpkg --purge "$pkg" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
+[ ! -e /var/lib/pam_okta_session ] || fail "purge left /var/lib/pam_okta_session"
+[ ! -e /etc/systemd/system/multi-user.target.wants/okta-sessiond.service ] ||
+    fail "purge left okta-sessiond.service enabled"
 if dpkg-query -W -f='${Status}' libpam-krb5 2>/dev/null | grep -q "ok installed"; then
     apt-get purge -y -q libpam-krb5 libpam-sss libpam-ldapd libpam-pwquality >>"$work/apt.log" 2>&1 ||
         fail "apt-get purge of the other profiles"

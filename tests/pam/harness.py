@@ -289,6 +289,7 @@ class PamTestCase(unittest.TestCase):
         fake.clock_offset = 0.0
         fake.lowercase_headers = False
         fake.on_request = None
+        fake.session_token_error_code = "E0000004"
         self.user_ids = {}
         for name, _uid in LOCAL_USERS:
             self.user_ids[name] = fake.add_user(login_of(name), PASSWORDS[name])

@@ -15,7 +15,11 @@
  * Other steps: "user:NAME" sets PAM_USER (as sudo and su do), "putenv:NAME=V"
  * plants a variable in the PAM environment, "env" prints it, "pause" waits
  * for a line on stdin so the harness can change the fake Okta between two
- * calls, "end" calls pam_end (otherwise done at exit).
+ * calls, "end" calls pam_end (otherwise done at exit).  With
+ * PAM_DRIVER_REDACT_SESSION_IDS set, "env" prints session ids as
+ * "(redacted)", so the driver keeps no copy a core dump would show.
+ * With PAM_DRIVER_CURL_INIT_FIRST set, the driver initialises libcurl
+ * before pam_start, as an application using libcurl itself would.
  *
  * Conversation: each prompt takes the next line of --answers FILE; a line
  * "!abort" or running out of answers fails the conversation (PAM_CONV_ERR).
@@ -33,6 +37,7 @@
 #endif
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -413,6 +418,9 @@ static void emit_call(const char *step, int rc, long ms, const struct fdset *bef
 static void emit_env(pam_handle_t *pamh, const char *event)
 {
     char **env = pam_getenvlist(pamh);
+    /* A core-dump test must find no session id that the driver itself
+     * copied: it then prints and keeps none. */
+    bool redact = getenv("PAM_DRIVER_REDACT_SESSION_IDS") != NULL;
     printf("{\"event\":\"%s\",\"pid\":%ld,\"vars\":{", event, (long)getpid());
     bool first = true;
     for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
@@ -423,17 +431,37 @@ static void emit_env(pam_handle_t *pamh, const char *event)
         fputs(first ? "" : ",", stdout);
         json_string(stdout, env[i]);
         fputc(':', stdout);
-        json_string(stdout, eq + 1);
+        if (redact && (strcmp(env[i], SESSION_VAR) == 0 || strcmp(env[i], "OKTA_SESSION_ID") == 0))
+            json_string(stdout, "(redacted)");
+        else
+            json_string(stdout, eq + 1);
+        *eq = '=';
         first = false;
     }
     printf("}}\n");
     fflush(stdout);
-    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        explicit_bzero(env[i], strlen(env[i]));
         free(env[i]);
+    }
     free(env);
 }
 
 static int run_steps(struct driver *drv, const char *spec);
+
+/* An application that uses libcurl itself and initialised it before
+ * pam_start, with its own allocator and whatever SSLKEYLOGFILE says.
+ * Loaded by name so the driver does not link libcurl for the others. */
+static void init_libcurl_as_the_application(void)
+{
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_GLOBAL);
+    int (*global_init)(long) = lib != NULL ? (int (*)(long))dlsym(lib, "curl_global_init") : NULL;
+
+    if (global_init == NULL || global_init(3L /* CURL_GLOBAL_DEFAULT */) != 0) {
+        fprintf(stderr, "pam_driver: cannot initialise libcurl\n");
+        exit(3);
+    }
+}
 
 /* Runs one PAM call and reports it; returns false for an unknown step. */
 static bool run_pam_call(struct driver *drv, const char *step)
@@ -780,6 +808,8 @@ int main(int argc, char **argv)
         free(tok);
     }
 
+    if (getenv("PAM_DRIVER_CURL_INIT_FIRST") != NULL)
+        init_libcurl_as_the_application();
     struct pam_conv conv = { conversation, &drv.answers };
     int rc = pam_start_confdir(service, user, &conv, confdir, &drv.pamh);
     printf("{\"event\":\"start\",\"rc\":%d,\"rc_name\":\"%s\",\"pid\":%ld}\n", rc,

@@ -15,8 +15,12 @@ class Authenticate:
     def test_wrong_credential_is_auth_err(self):
         r = self.run("authenticate", answers=self.wrong_credentials())
         self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
-        first = "/api/v1/authn" if self.token_source == "authn" else "/api/v1/sessions"
-        self.assertRequests(r, [("POST", first, 401)])
+        if self.token_source == "authn":
+            self.assertRequests(r, [("POST", "/api/v1/authn", 401)])
+        else:
+            # A 401 on create is the user's once the API token is shown good.
+            self.assertRequests(r, [("POST", "/api/v1/sessions", 401),
+                                    ("GET", "/api/v1/users/me", 200)])
         self.assertLogged(r, user="alice", login=login_of("alice"), http="401",
                           code="E0000004")
         self.assertFalse(r.call("authenticate")["pam_env_has_session_id"])
@@ -25,7 +29,7 @@ class Authenticate:
         r = self.run("authenticate " + LATER, answers=self.wrong_credentials())
         self.assertCalls(r, [("authenticate", "PAM_AUTH_ERR"), ("acct_mgmt", "PAM_IGNORE"),
                              ("open_session", "PAM_IGNORE"), ("close_session", "PAM_IGNORE")])
-        self.assertEqual(len(r.requests), 1)
+        self.assertEqual(len(r.requests), 1 if self.token_source == "authn" else 2)
 
     def test_wrong_credential_is_not_logged(self):
         r = self.run("authenticate", answers=self.wrong_credentials(), conf={"debug": "yes"})
@@ -71,8 +75,18 @@ class Authenticate:
     # ---- users the module does not handle ----------------------------------
 
     def test_unknown_local_user_is_never_sent_to_okta(self):
-        self.fake.add_user(login_of("mallory"), "whatever")
+        # Not the name, and nothing in its place: a guess at a name must
+        # neither move an Okta user's lockout counter nor spend the
+        # org-wide rate limit (the time is matched locally, okta/decoy.h).
+        self.fake.add_user(login_of("mallory"), "whatever", lockout_threshold=1)
         r = self.run("authenticate", user="mallory", answers=["whatever"])
+        self.assertRc(r, "authenticate", "PAM_USER_UNKNOWN")
+        self.assertNoRequests(r)
+        self.assertEqual(self.fake.user(login_of("mallory"))["failures"], 0)
+        self.assertFalse(self.fake.user(login_of("mallory"))["locked_out"])
+
+    def test_unknown_local_user_aborting_sends_nothing(self):
+        r = self.run("authenticate", user="mallory", answers=["!abort"])
         self.assertRc(r, "authenticate", "PAM_USER_UNKNOWN")
         self.assertNoRequests(r)
 
@@ -196,7 +210,8 @@ class AuthenticatePrompt(Authenticate, PamTestCase):
                          "PAM_SUCCESS")
         r = self.run("authenticate", answers=[token])
         self.assertRc(r, "authenticate", "PAM_AUTH_ERR")
-        self.assertRequests(r, [("POST", "/api/v1/sessions", 401)])
+        self.assertRequests(r, [("POST", "/api/v1/sessions", 401),
+                                ("GET", "/api/v1/users/me", 200)])
 
     def test_expired_token_is_auth_err(self):
         token = self.mint_token("alice")

@@ -60,6 +60,61 @@ class BadConfiguration(PamTestCase):
             with self.subTest(conf=conf):
                 self.assertServiceErr(self.run_all(conf=conf), name)
 
+    def test_key_given_twice_in_the_file_names_both_lines(self):
+        # The harness writes a comment line, then one line per key:
+        # failmode is the file's last key, then given again.
+        self.config["failmode"] = "secure"
+        lines = open(self.write_config()).read().splitlines()
+        first = lines.index("failmode = secure") + 1
+        self.write_config(extra_lines="# later\nfailmode = safe\n")
+        r = self.run_all(write_config=False)
+        self.assertServiceErr(r, "failmode")
+        self.assertLogged(r, text="line %d: failmode is already set on line %d"
+                          % (len(lines) + 2, first))
+
+    def test_key_in_the_file_and_as_a_module_argument_is_no_duplicate(self):
+        r = self.run("authenticate", conf={"failmode": "secure"}, args="failmode=safe",
+                     answers=self.credentials())
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+
+    def test_ca_file_writable_by_others(self):
+        ca = os.path.join(self.dir, "ca.pem")
+        with open(self.fake.ca_file) as src, open(ca, "w") as dst:
+            dst.write(src.read())
+        for mode in (0o664, 0o646):
+            with self.subTest(mode=oct(mode)):
+                os.chmod(ca, mode)
+                self.assertServiceErr(self.run_all(conf={"ca_file": ca}), "ca_file")
+        os.chmod(ca, 0o644)
+        os.chown(ca, 1001, 1001)
+        self.assertServiceErr(self.run_all(conf={"ca_file": ca}), "not owned by root")
+
+    def test_ca_file_in_a_directory_others_may_write(self):
+        # The file is root's, but a user could swap it for their own CA.
+        d = os.path.join(self.dir, "certs")
+        os.mkdir(d)
+        ca = os.path.join(d, "ca.pem")
+        with open(self.fake.ca_file) as src, open(ca, "w") as dst:
+            dst.write(src.read())
+        os.chmod(ca, 0o644)
+        os.chmod(d, 0o777)
+        self.assertServiceErr(self.run_all(conf={"ca_file": ca}), d)
+        os.chmod(d, 0o755)
+        os.chown(d, 1001, 1001)
+        self.assertServiceErr(self.run_all(conf={"ca_file": ca}), d)
+        os.chown(d, 0, 0)
+        r = self.run("authenticate", conf={"ca_file": ca}, answers=self.credentials())
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+
+    def test_symlinked_ca_file_and_writable_ca_path(self):
+        link = os.path.join(self.dir, "ca-link.pem")
+        os.symlink(self.fake.ca_file, link)
+        self.assertServiceErr(self.run_all(conf={"ca_file": link}), "symbolic link")
+        d = os.path.join(self.dir, "capath")
+        os.mkdir(d)
+        os.chmod(d, 0o775)
+        self.assertServiceErr(self.run_all(conf={"ca_path": d}), "ca_path")
+
     def test_line_without_equals_sign(self):
         self.write_config(extra_lines="debug yes please\n")
         self.assertServiceErr(self.run_all(write_config=False), "line")

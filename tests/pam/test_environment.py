@@ -5,7 +5,7 @@ OpenSSL's certificate variables do not add trust anchors."""
 import os
 import unittest
 
-from harness import PamTestCase, closed_port_url
+from harness import LOG_CRIT, PamTestCase, closed_port_url
 
 FULL = "authenticate acct_mgmt setcred open_session close_session"
 
@@ -24,6 +24,30 @@ class CallerEnvironment(PamTestCase):
         r = self.run(FULL, answers=self.credentials(), env={"SSLKEYLOGFILE": keylog})
         self.assertCalls(r, [(step, "PAM_SUCCESS") for step in FULL.split()])
         self.assertFalse(os.path.exists(keylog), "TLS secrets were written to SSLKEYLOGFILE")
+
+    def test_libcurl_initialised_by_the_application_first_is_refused(self):
+        # The application read SSLKEYLOGFILE at its curl_global_init, and
+        # libcurl frees blocks with its allocator, not the module's wiping
+        # one: nothing secret may go through it, and nothing is asked.
+        keylog = os.path.join(self.dir, "tls-secrets.log")
+        r = self.run("authenticate", answers=self.credentials(),
+                     env={"SSLKEYLOGFILE": keylog, "PAM_DRIVER_CURL_INIT_FIRST": "1"})
+        self.assertRc(r, "authenticate", "PAM_SERVICE_ERR")
+        self.assertNoRequests(r)
+        self.assertEqual(r.prompts, [])
+        self.assertLogged(r, severity=LOG_CRIT,
+                          text="the application initialised libcurl before the module")
+        self.assertFalse(os.path.exists(keylog) and os.path.getsize(keylog) > 0,
+                         "TLS secrets were written to SSLKEYLOGFILE")
+
+    def test_a_session_is_not_ended_through_a_foreign_libcurl_either(self):
+        sid = self.create_session("alice")
+        r = self.run(["putenv:PAM_OKTA_SESSION_ID=" + sid, "user:alice", "close_session"],
+                     env={"PAM_DRIVER_CURL_INIT_FIRST": "1"})
+        self.assertRc(r, "close_session", "PAM_SERVICE_ERR")
+        self.assertNoRequests(r)
+        self.assertLogged(r, severity=LOG_CRIT,
+                          text="the application initialised libcurl before the module")
 
     def test_sslkeylogfile_does_not_reach_the_session(self):
         keylog = os.path.join(self.dir, "tls-secrets.log")

@@ -121,6 +121,26 @@ class Lifecycle:
         self.assertNotIn(SESSION_VAR, env)
         self.assertEnvNeverInProcess(r)
 
+    def test_export_env_under_sudo_u_leaves_nothing_for_the_target_user(self):
+        # sudo -u bob: alice authenticates, sudo sets PAM_USER to bob before
+        # open_session and merges the PAM environment into bob's command.
+        for refresh in ("yes", "no"):
+            with self.subTest(refresh_on_open=refresh):
+                r = self.login("authenticate acct_mgmt user:bob open_session env",
+                               conf={"export_env": "yes", "refresh_on_open": refresh})
+                self.assertRc(r, "authenticate", "PAM_SUCCESS")
+                env = r.env()
+                for name in ("OKTA_SESSION_ID", "OKTA_LOGIN", "OKTA_USER_ID",
+                             "OKTA_SESSION_EXPIRES_AT", SESSION_VAR):
+                    self.assertNotIn(name, env, r.describe())
+
+    def test_export_env_stays_when_the_target_maps_to_the_same_login(self):
+        # sudo -u alice by alice (or su to oneself): the session is hers.
+        r = self.login("authenticate acct_mgmt user:alice open_session env",
+                       conf={"export_env": "yes"})
+        self.assertEqual(r.env().get("OKTA_SESSION_ID"), self.session_ids(r)[0])
+        self.assertEqual(r.env().get("OKTA_LOGIN"), login_of("alice"))
+
     # ---- what is logged ---------------------------------------------------
 
     def test_each_outcome_is_logged_with_user_login_service_and_rhost(self):

@@ -12,8 +12,8 @@ from harness import PamTestCase, PASSWORDS, PASSWORD_PROMPT, login_of
 
 import fake_okta  # noqa: E402 (harness puts its directory on the path)
 
-PUSH_OR_CODE = "Okta Verify: press Enter for a push, or type a code: "
-PUSH_ONLY = "Okta Verify: press Enter to get a push: "
+PUSH_OR_CODE = "Okta Verify: press Enter for a push to Carol's iPhone, or type a code: "
+PUSH_ONLY = "Okta Verify: press Enter to get a push to Carol's iPhone: "
 TOTP_PROMPT = "Okta Verify code: "
 VERIFY = r"/api/v1/authn/factors/[A-Za-z0-9]+/verify"
 CARL = login_of("carol")
@@ -300,7 +300,7 @@ class Mfa(PamTestCase):
         self.fake.update_user(CARL, password_warn=True)
         r = self.login([])
         self.assertRc(r, "authenticate", "PAM_SUCCESS")
-        self.assertIn("Your Okta password expires soon; change it in Okta.",
+        self.assertIn("Your Okta password expires in 5 days; change it in Okta.",
                       [m["text"] for m in r.messages])
         self.assertEqual([q.path for q in r.requests],
                          ["/api/v1/authn", "/api/v1/authn/skip", "/api/v1/sessions"])

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import unittest
 
-from harness import PASSWORDS, PamTestCase
+from harness import BUILDDIR, PASSWORDS, PamTestCase
 
 MFA_STEPS = "authenticate acct_mgmt setcred open_session pause close_session"
 
@@ -107,6 +107,51 @@ class CoreDump(PamTestCase):
         self.assertNotInCore(core, pw, "the password")
         self.assertNotInCore(core, state, "the state token")
         self.assertNotInCore(core, '"passCode":"%s"' % code, "the passcode request body")
+
+    @unittest.skipIf(os.environ.get("OKTA_TEST_WRAPPER") or os.environ.get("OKTA_TEST_SANITIZED"),
+                     "the core of a process under valgrind or ASan is not the module's alone")
+    def test_session_id_is_gone_after_pam_end(self):
+        # libssl's record buffers, json-c's parse buffers and libcurl's
+        # copies of the URL all held it; none may outlive the login.
+        r, core = self.dump_during_pause(
+            "authenticate acct_mgmt setcred open_session close_session end pause",
+            self.credentials(), conf={"export_env": "yes"},
+            env={"PAM_DRIVER_REDACT_SESSION_IDS": "1"})
+        self.assertCalls(r, [(s, "PAM_SUCCESS") for s in
+                             ("authenticate", "acct_mgmt", "setcred", "open_session",
+                              "close_session")])
+        sid = self.session_ids(r)[0]
+        self.assertNotInCore(core, sid, "the session id")
+        self.assertNotInCore(core, self.fake.api_token, "the API token")
+
+
+FREE_WATCH = (os.environ.get("OKTA_TEST_FREE_WATCH")
+              or os.path.join(BUILDDIR, "tests/pam/.libs/libfree_watch.so"))
+
+
+@unittest.skipIf(os.environ.get("OKTA_TEST_WRAPPER") or os.environ.get("OKTA_TEST_SANITIZED"),
+                 "valgrind and ASan bring allocators of their own")
+class FreedMemory(PamTestCase):
+    """Blocks freed during a login (libssl's record buffers, json-c's parse
+    buffer, libcurl's copies) must not hold a session: tests/pam/free_watch.c
+    reports every freed block that still holds the needle."""
+
+    def test_no_block_freed_during_a_login_holds_the_session(self):
+        self.assertTrue(os.path.exists(FREE_WATCH), "build tests/pam/libfree_watch.la")
+        # Only a session's links name it under /api/v1/sessions/<id> in plain
+        # text; the fake's ids start with 102, as Okta's do.
+        needle = "/api/v1/sessions/102"
+        preload = self.driver_env(os.devnull)["LD_PRELOAD"]
+        r = self.run("authenticate acct_mgmt setcred open_session close_session end",
+                     answers=self.credentials(),
+                     env={"LD_PRELOAD": FREE_WATCH + ":" + preload,
+                          "FREE_WATCH_NEEDLE": needle})
+        self.assertCalls(r, [(s, "PAM_SUCCESS") for s in
+                             ("authenticate", "acct_mgmt", "setcred", "open_session",
+                              "close_session")])
+        self.assertTrue(all(sid.startswith("102") for sid in self.session_ids(r)),
+                        "the needle no longer matches the fake's session ids")
+        self.assertNotIn("free_watch:", r.stderr)
 
 
 if __name__ == "__main__":

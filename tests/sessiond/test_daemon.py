@@ -211,6 +211,17 @@ class OnePass(DaemonTestCase):
         self.assertEqual(len(self.logged("record_unreadable:")), 8)
         self.assertEqual([(q.method, q.status) for q in self.requests_for(sid)], [("GET", 200)])
 
+    def test_rate_limit_nearly_used_up_is_said_once(self):
+        self.fake.set_rate_limit("sessions", 12)
+        proc = self.leader()
+        for _ in range(12):
+            self.login_record(proc=proc)
+        r = self.run_once()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in self.daemon_log() if l.message.startswith("rate_limit_low")]
+        self.assertEqual(len(lines), 1, self.daemon_log())
+        self.assertEqual(lines[0].severity, LOG_WARNING)
+
     def test_nothing_registered_is_harmless(self):
         r = self.run_once()
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -1176,6 +1176,35 @@ static void test_parse_stops_at_first_error(void **state)
     okta_config_free(&cfg);
 }
 
+/* A key given twice is an error naming both lines, never "the last one
+ * wins" (failmode = secure, then safe, gave safe). */
+static void test_parse_duplicate_key_names_both_lines(void **state)
+{
+    struct okta_config cfg;
+    char err[ERRLEN];
+
+    (void)state;
+    okta_config_init(&cfg);
+    assert_int_equal(parse(&cfg, "failmode = secure\n# later\n\nfailmode = safe\n", err), -1);
+    assert_non_null(strstr(err, "line 4"));
+    assert_non_null(strstr(err, "line 1"));
+    assert_non_null(strstr(err, "failmode"));
+    okta_config_free(&cfg);
+
+    /* the same value twice, a bare boolean and key=value: still twice */
+    okta_config_init(&cfg);
+    assert_int_equal(parse(&cfg, "debug\ntimeout = 5\ndebug = yes\n", err), -1);
+    assert_non_null(strstr(err, "line 3"));
+    assert_non_null(strstr(err, "line 1"));
+    assert_non_null(strstr(err, "debug"));
+    okta_config_free(&cfg);
+
+    /* different keys are fine */
+    okta_config_init(&cfg);
+    assert_int_equal(parse(&cfg, "timeout = 5\nretries = 1\nconnect_timeout = 2\n", err), 0);
+    okta_config_free(&cfg);
+}
+
 /* ---- okta_config_load ------------------------------------------------------ */
 
 static void test_load_good_file(void **state)
@@ -1227,7 +1256,7 @@ static void test_load_full_file(void **state)
                        "timeout = 20\n"
                        "connect_timeout = 4\n"
                        "retries = 3\n"
-                       "ca_file = /etc/ssl/okta.pem\n"
+                       "ca_file = /etc/ssl/certs/ca-certificates.crt\n"
                        "ca_path = /etc/ssl/certs\n"
                        "proxy = http://proxy.acme.com:3128\n"
                        "failmode = safe\n"
@@ -1260,7 +1289,7 @@ static void test_load_full_file(void **state)
     assert_int_equal(cfg.timeout, 20);
     assert_int_equal(cfg.connect_timeout, 4);
     assert_int_equal(cfg.retries, 3);
-    assert_string_equal(cfg.ca_file, "/etc/ssl/okta.pem");
+    assert_string_equal(cfg.ca_file, "/etc/ssl/certs/ca-certificates.crt");
     assert_string_equal(cfg.ca_path, "/etc/ssl/certs");
     assert_string_equal(cfg.proxy, "http://proxy.acme.com:3128");
     assert_int_equal(cfg.failmode, OKTA_FAIL_SAFE);
@@ -1543,6 +1572,148 @@ static void test_load_token_file_bad_file(void **state)
     assert_int_equal(chown(tokpath, 1, 1), 0);
     snprintf(arg, sizeof(arg), "api_token_file=%s", tokpath);
     load_fails(path, args, 1, "user.token", NULL);
+}
+
+/* Loads good_conf with one extra argument KEY=VALUE: fails naming WORD. */
+static void anchor_fails(const char *key, const char *value, const char *word)
+{
+    char path[256], arg[300];
+    const char *args[1] = { arg };
+    struct stat st;
+
+    path_of(path, sizeof(path), "anchor.conf");
+    if (stat(path, &st) != 0)
+        write_file(path, sizeof(path), "anchor.conf", good_conf, 0600);
+    snprintf(arg, sizeof(arg), "%s=%s", key, value);
+    load_fails(path, args, 1, key, word);
+}
+
+static void anchor_ok(const char *key, const char *value)
+{
+    struct okta_config cfg;
+    char path[256], arg[300];
+    const char *args[1] = { arg };
+
+    path_of(path, sizeof(path), "anchor.conf");
+    snprintf(arg, sizeof(arg), "%s=%s", key, value);
+    okta_config_init(&cfg);
+    load_ok(&cfg, path, args, 1);
+    okta_config_free(&cfg);
+}
+
+/* ca_file and ca_path follow the configuration file's rules, for the file
+ * or directory and every directory above it. */
+static void test_load_trust_anchor_rules(void **state)
+{
+    char ca[256], dir[256], sub[256], subca[256], link[256], open_dir[256], deep[256];
+
+    (void)state;
+    require_root();
+    write_file(ca, sizeof(ca), "ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
+    anchor_fails("ca_file", "/nonexistent/ca.pem", "cannot stat");
+    anchor_ok("ca_file", ca);
+
+    assert_int_equal(chmod(ca, 0664), 0);
+    anchor_fails("ca_file", ca, "writable");
+    assert_int_equal(chmod(ca, 0646), 0);
+    anchor_fails("ca_file", ca, "writable");
+    assert_int_equal(chmod(ca, 0644), 0);
+    assert_int_equal(chown(ca, 1, 0), 0);
+    anchor_fails("ca_file", ca, "not owned by root");
+    assert_int_equal(chown(ca, 0, 0), 0);
+
+    path_of(link, sizeof(link), "link.pem");
+    assert_int_equal(symlink(ca, link), 0);
+    anchor_fails("ca_file", link, "symbolic link");
+
+    /* a directory on the way that another user may write to */
+    path_of(sub, sizeof(sub), "certs");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    write_file(subca, sizeof(subca), "certs/ca.pem", "x\n", 0644);
+    anchor_ok("ca_file", subca);
+    anchor_ok("ca_path", sub);
+    assert_int_equal(chmod(sub, 0775), 0);
+    anchor_fails("ca_file", subca, "writable");
+    anchor_fails("ca_path", sub, "writable");
+    assert_int_equal(chmod(sub, 0755), 0);
+    assert_int_equal(chown(sub, 1, 1), 0);
+    anchor_fails("ca_file", subca, "not owned by root");
+    anchor_fails("ca_path", sub, "not owned by root");
+    assert_int_equal(chown(sub, 0, 0), 0);
+    anchor_ok("ca_path", sub);
+
+    /* ca_path must be a directory, ca_file a regular file */
+    anchor_fails("ca_path", ca, "not a directory");
+    anchor_fails("ca_file", sub, "not a regular file");
+
+    /* a symbolic link in a root-owned directory on the way is followed,
+     * and where it leads is checked too */
+    path_of(open_dir, sizeof(open_dir), "open");
+    assert_int_equal(mkdir(open_dir, 0755), 0);
+    assert_int_equal(chmod(open_dir, 0777), 0);
+    path_of(deep, sizeof(deep), "open/certs");
+    assert_int_equal(mkdir(deep, 0755), 0);
+    write_file(dir, sizeof(dir), "open/certs/ca.pem", "x\n", 0644);
+    anchor_fails("ca_file", dir, "writable");
+    path_of(link, sizeof(link), "via");
+    assert_int_equal(symlink(deep, link), 0);
+    path_of(dir, sizeof(dir), "via/ca.pem");
+    anchor_fails("ca_file", dir, "writable");
+    anchor_fails("ca_path", link, "symbolic link");
+}
+
+/* What still decides who is handled when the configuration is broken. */
+static void test_broken_config_minimum_uid(void **state)
+{
+    enum okta_uid_floor_source src;
+    char path[256], arg[300];
+    const char *argv[2] = { arg, "minimum_uid=500" };
+
+    (void)state;
+    require_root();
+    /* missing file, nothing else: root alone */
+    path_of(path, sizeof(path), "missing.conf");
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src),
+                     OKTA_BROKEN_CONFIG_MINIMUM_UID);
+    assert_int_equal(src, OKTA_FLOOR_BUILTIN);
+    /* a module argument always holds */
+    assert_int_equal(okta_config_broken_minimum_uid(2, argv, &src), 500);
+    assert_int_equal(src, OKTA_FLOOR_ARGUMENT);
+
+    /* a trustworthy file with a bad line elsewhere: its minimum_uid line */
+    write_file(path, sizeof(path), "badline.conf",
+               "timeout = ten\n  minimum_uid = \"1000\"  \n# minimum_uid = 5\nno equals\n", 0600);
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src), 1000);
+    assert_int_equal(src, OKTA_FLOOR_FILE);
+    assert_int_equal(okta_config_broken_minimum_uid(2, argv, &src), 500);
+
+    /* explicit 0 is the administrator's choice */
+    write_file(path, sizeof(path), "zero.conf", "minimum_uid = 0\nbogus = 1\n", 0600);
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src), 0);
+    assert_int_equal(src, OKTA_FLOOR_FILE);
+
+    /* given twice, malformed, or in a file others may write: not believed */
+    static const char *const untrusted[][2] = {
+        { "twice.conf", "minimum_uid = 1000\nminimum_uid = 2000\n" },
+        { "malformed.conf", "minimum_uid = lots\n" },
+        { "absent.conf", "timeout = ten\n" },
+    };
+    for (size_t i = 0; i < sizeof(untrusted) / sizeof(untrusted[0]); i++) {
+        write_file(path, sizeof(path), untrusted[i][0], untrusted[i][1], 0600);
+        snprintf(arg, sizeof(arg), "config=%s", path);
+        assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src),
+                         OKTA_BROKEN_CONFIG_MINIMUM_UID);
+        assert_int_equal(src, OKTA_FLOOR_BUILTIN);
+    }
+    write_file(path, sizeof(path), "writable.conf", "minimum_uid = 60000\n", 0666);
+    assert_int_equal(chmod(path, 0666), 0);
+    snprintf(arg, sizeof(arg), "config=%s", path);
+    assert_int_equal(okta_config_broken_minimum_uid(1, argv, &src),
+                     OKTA_BROKEN_CONFIG_MINIMUM_UID);
+    assert_int_equal(src, OKTA_FLOOR_BUILTIN);
 }
 
 static void test_load_config_permissions(void **state)
@@ -1916,6 +2087,9 @@ int main(void)
         cmocka_unit_test(test_parse_nul_byte),
         cmocka_unit_test(test_parse_long_line),
         cmocka_unit_test(test_parse_stops_at_first_error),
+        cmocka_unit_test(test_parse_duplicate_key_names_both_lines),
+        FILE_TEST(test_load_trust_anchor_rules),
+        FILE_TEST(test_broken_config_minimum_uid),
         FILE_TEST(test_load_good_file),
         FILE_TEST(test_load_agent_required_needs_no_token),
         FILE_TEST(test_load_full_file),

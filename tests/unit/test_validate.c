@@ -16,10 +16,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "okta/authn.h"
 #include "okta/config.h"
+#include "okta/decoy.h"
 #include "okta/http.h"
+#include "okta/mac.h"
 #include "okta/result.h"
 #include "okta/secret.h"
+#include "okta/session.h"
 
 /* ---- okta_validate_org_url ------------------------------------------- */
 
@@ -167,6 +171,93 @@ static void test_org_url_small_error_buffer(void **state)
     memset(err, 'x', sizeof(err));
     assert_int_equal(okta_validate_org_url("http://x", err, sizeof(err)), -1);
     assert_non_null(memchr(err, '\0', sizeof(err)));
+}
+
+/* ---- SHA-256, HMAC-SHA-256 (FIPS 180-4 examples; HMAC checked against
+ * Python's hmac module over the same NUL-terminated parts) ------------- */
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char d[OKTA_SHA256_LEN];
+
+    okta_sha256(data, len, d);
+    for (int i = 0; i < OKTA_SHA256_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void test_sha256_vectors(void **state)
+{
+    char hex[65], thousand[1000];
+
+    (void)state;
+    sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    memset(thousand, 'a', sizeof(thousand));
+    sha256_hex(thousand, sizeof(thousand), hex);
+    assert_string_equal(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+static void test_hmac_sha256_parts(void **state)
+{
+    const char *jefe[] = { "what do ya want for nothing?" };
+    const char *split1[] = { "a", "bc" }, *split2[] = { "ab", "c" };
+    char key[100], mac[OKTA_MAC_HEX_LEN + 1];
+
+    (void)state;
+    okta_hmac_sha256_hex("Jefe", 4, jefe, 1, mac);
+    assert_string_equal(mac, "4fd2cd52032b7d4c8c0faac64edd70d083ded8a88aaf5bb3b60c8e40a83de008");
+    memset(key, 'k', sizeof(key)); /* longer than a block: hashed first */
+    okta_hmac_sha256_hex(key, sizeof(key), split1, 2, mac);
+    assert_string_equal(mac, "7568d0ff9ba0ccc16724369e2c7cc02b60365e6dca4022c73835b865e48b203b");
+    okta_hmac_sha256_hex(key, sizeof(key), split2, 2, mac);
+    assert_string_equal(mac, "f8e98d7891f1715771a9f681df39976dbac4bc8e7e84351b1304209bfdc8ce4e");
+    assert_true(okta_equal_const_time(mac, mac));
+    assert_false(okta_equal_const_time(mac, "f8e9"));
+    assert_false(okta_equal_const_time("abc", "abd"));
+}
+
+/* ---- okta_user_id_valid, okta_login_belongs_to ------------------------ */
+
+static void test_user_id_shape(void **state)
+{
+    char id[80];
+
+    (void)state;
+    assert_true(okta_user_id_valid("00u1a2b3c4D5E6F7G8h9"));
+    assert_true(okta_user_id_valid("00ub0oNGTSWTBKOLGLNR"));
+    assert_false(okta_user_id_valid(NULL));
+    assert_false(okta_user_id_valid(""));
+    assert_false(okta_user_id_valid("00u-1"));
+    assert_false(okta_user_id_valid("00u 1"));
+    assert_false(okta_user_id_valid("00u\n1"));
+    memset(id, 'a', 64);
+    id[64] = '\0';
+    assert_true(okta_user_id_valid(id));
+    id[64] = 'a';
+    id[65] = '\0';
+    assert_false(okta_user_id_valid(id));
+}
+
+static void test_login_belongs_to(void **state)
+{
+    (void)state;
+    assert_true(okta_login_belongs_to("alice@example.com", "alice@example.com"));
+    assert_true(okta_login_belongs_to("Alice@Example.COM", "alice@example.com"));
+    assert_true(okta_login_belongs_to("alice@example.com", "alice"));     /* short name */
+    assert_true(okta_login_belongs_to("Alice@example.com", "aLICE"));
+    assert_false(okta_login_belongs_to("alice@example.com", "alic"));
+    assert_false(okta_login_belongs_to("alice@example.com", "alice@"));
+    assert_false(okta_login_belongs_to("alice@example.com", "alice@example.org"));
+    assert_false(okta_login_belongs_to("alicea@example.com", "alice"));
+    assert_false(okta_login_belongs_to("bob@example.com", "alice"));
+    assert_false(okta_login_belongs_to("alice", "alice@example.com"));
+    assert_false(okta_login_belongs_to("alice@example.com", ""));
+    assert_false(okta_login_belongs_to(NULL, "alice"));
+    assert_false(okta_login_belongs_to("alice@example.com", NULL));
 }
 
 /* ---- okta_session_id_valid ------------------------------------------- */
@@ -705,6 +796,37 @@ static void test_status_name(void **state)
     assert_string_equal(okta_status_name((enum okta_status)999), "unknown");
 }
 
+/* The remembered time of a refusal: digits only, 1 ms to an hour. */
+static void test_decoy_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(okta_decoy_parse("312\n", 4), 312);
+    assert_int_equal(okta_decoy_parse("312", 3), 312);
+    assert_int_equal(okta_decoy_parse("3600000", 7), 3600000);
+    assert_int_equal(okta_decoy_parse("3600001", 7), -1);
+    assert_int_equal(okta_decoy_parse("0\n", 2), -1);
+    assert_int_equal(okta_decoy_parse("", 0), -1);
+    assert_int_equal(okta_decoy_parse("\n", 1), -1);
+    assert_int_equal(okta_decoy_parse("-5", 2), -1);
+    assert_int_equal(okta_decoy_parse("12a", 3), -1);
+    assert_int_equal(okta_decoy_parse("1 2", 3), -1);
+    assert_int_equal(okta_decoy_parse("99999999", 8), -1);
+    assert_int_equal(okta_decoy_parse("12\n\n", 4), -1);
+}
+
+static void test_decoy_jitter_stays_within_a_tenth(void **state)
+{
+    (void)state;
+    assert_int_equal(okta_decoy_jitter(300, 0), 270);
+    assert_int_equal(okta_decoy_jitter(300, 60), 330);
+    assert_int_equal(okta_decoy_jitter(300, 61), 270);
+    for (unsigned int r = 0; r < 1000; r += 7) {
+        long v = okta_decoy_jitter(1000, r * 2654435761u);
+        assert_true(v >= 900 && v <= 1100);
+    }
+    assert_int_equal(okta_decoy_jitter(5, 12345), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -717,6 +839,10 @@ int main(void)
         cmocka_unit_test(test_org_url_bad_characters),
         cmocka_unit_test(test_org_url_length),
         cmocka_unit_test(test_org_url_small_error_buffer),
+        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_hmac_sha256_parts),
+        cmocka_unit_test(test_user_id_shape),
+        cmocka_unit_test(test_login_belongs_to),
         cmocka_unit_test(test_session_id_examples),
         cmocka_unit_test(test_session_id_bounds),
         cmocka_unit_test(test_session_id_every_byte),
@@ -742,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_result_set),
         cmocka_unit_test(test_result_set_truncates),
         cmocka_unit_test(test_status_name),
+        cmocka_unit_test(test_decoy_parse),
+        cmocka_unit_test(test_decoy_jitter_stays_within_a_tenth),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
