@@ -829,13 +829,13 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
         return fail(err, errlen, "agent_socket: longer than %d bytes", OKTA_AGENT_SOCKET_MAX - 1);
     if (cfg->api_token != NULL && cfg->api_token_file != NULL)
         return fail(err, errlen, "api_token: set both api_token and api_token_file; use one");
-    if (cfg->agent == OKTA_AGENT_REQUIRED && !cfg->token_always_needed) {
-        /* Every request goes through okta-sessiond, which adds the token:
-         * the file named here may be readable by the daemon alone. */
-        okta_secret_clear(&cfg->api_token);
-    } else if (cfg->api_token_file != NULL && load_token_file(cfg, err, errlen) != 0) {
+    if (cfg->api_token_file != NULL && load_token_file(cfg, err, errlen) != 0) {
         return -1;
-    } else if (cfg->api_token == NULL) {
+    } else if (cfg->api_token == NULL &&
+               !(cfg->agent == OKTA_AGENT_REQUIRED && !cfg->token_always_needed)) {
+        /* With agent=required every request goes through okta-sessiond,
+         * which adds the token: the module's configuration may leave it out
+         * (a token it has still keys the hand-off MAC). */
         return fail(err, errlen, "api_token: one of api_token or api_token_file is required");
     }
     if (cfg->connect_timeout > cfg->timeout)

@@ -91,7 +91,7 @@ class AgentPaths(PamTestCase):
 
     def test_required_needs_no_api_token_in_the_module(self):
         self.start_daemon()
-        conf = self.module_conf("required", api_token_file=os.path.join(self.dir, "absent"))
+        conf = self.module_conf("required", api_token_file=None)
         r = self.run(FULL, answers=self.credentials(), conf=conf)
         self.assertCalls(r, FULL_RCS)
         self.assertAllHeaders(r)  # the daemon's token is on every request

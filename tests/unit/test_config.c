@@ -650,7 +650,7 @@ static void test_apply_agent(void **state)
     apply_err_both("agent_socket", "relative.sock");
 }
 
-/* agent=required: the module never reads the token file; the daemon
+/* agent=required: the module needs no token; the daemon
  * (token_always_needed) does; a socket path too long for sun_path fails. */
 static void test_load_agent_required_needs_no_token(void **state)
 {
@@ -660,8 +660,7 @@ static void test_load_agent_required_needs_no_token(void **state)
     (void)state;
     require_root();
     write_file(path, sizeof(path), "agent.conf",
-               "org_url = https://example.okta.com\nagent = required\n"
-               "api_token_file = /nonexistent/token\n", 0600);
+               "org_url = https://example.okta.com\nagent = required\n", 0600);
     okta_config_init(&cfg);
     load_ok(&cfg, path, NULL, 0);
     assert_null(cfg.api_token);
@@ -670,7 +669,7 @@ static void test_load_agent_required_needs_no_token(void **state)
     okta_config_init(&cfg);
     cfg.token_always_needed = true;
     assert_int_equal(load_with(&cfg, path, NULL, 0, err), -1);
-    assert_non_null(strstr(err, "/nonexistent/token"));
+    assert_non_null(strstr(err, "api_token"));
     okta_config_free(&cfg);
 
     write_file(path, sizeof(path), "agent-auto.conf",
