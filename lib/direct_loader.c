@@ -93,17 +93,27 @@ static void load(void)
     loaded = ops;
 }
 
-/* Nothing is known before the transport is loaded: okta_direct_request
- * answers the same question when it makes the transport's handle. */
+/* libcurl initialised by the application before the module would see the
+ * module's secrets through the application's allocator.  Only a process
+ * that already has libcurl loaded can be in that case: only then is the
+ * transport loaded this early to ask. */
 bool okta_http_libcurl_foreign(void)
 {
-    return false;
+    void *curl = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+
+    if (curl == NULL)
+        return false;
+    dlclose(curl);
+    return pthread_once(&load_once, load) == 0 && loaded != NULL && loaded->libcurl_foreign();
 }
 
 struct okta_conn *okta_conn_new(void)
 {
-    struct okta_conn *conn = calloc(1, sizeof(*conn));
+    struct okta_conn *conn;
 
+    if (okta_http_libcurl_foreign())
+        return NULL;
+    conn = calloc(1, sizeof(*conn));
     if (conn != NULL)
         conn->owner = getpid();
     return conn;
