@@ -315,9 +315,8 @@ class Running(DaemonTestCase):
         self.assertEqual([q.method for q in self.requests_for(sid)][-1], "DELETE")
 
     def test_idle_daemon_sleeps(self):
+        """Nothing registered, nothing due: it sleeps in poll()."""
         self.start_daemon()
-        proc = self.leader()
-        self.login_record(proc=proc)
         time.sleep(1)
         before = self.cpu_ticks(self.daemon.pid)
         time.sleep(3)
