@@ -123,42 +123,47 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Writes the record under a temporary name, syncs it and renames it to name. */
-static int write_atomically(int dir_fd, const char *name, const struct okta_login_record *r,
-                            char *err, size_t errlen)
+int okta_state_write(int dir_fd, const char *name, const char *text, size_t len, bool sync,
+                     char *err, size_t errlen)
 {
     char temp[sizeof(TEMP_PREFIX) + NAME_HEX];
-    size_t len = 0;
-    char *text;
-    int fd, rc = -1;
+    int fd;
 
     if (random_hex(temp + sizeof(TEMP_PREFIX) - 1) != 0)
         return fail(err, errlen, "getrandom: %s", strerror(errno));
     memcpy(temp, TEMP_PREFIX, sizeof(TEMP_PREFIX) - 1);
-    text = okta_record_format(r, &len);
-    if (text == NULL)
-        return fail(err, errlen, "record too large or out of memory");
     fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fail(err, errlen, "cannot create a record: %s", strerror(errno));
-        goto out;
-    }
-    if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-        fail(err, errlen, "cannot write a record: %s", strerror(errno));
+    if (fd < 0)
+        return fail(err, errlen, "cannot create %s: %s", name, strerror(errno));
+    if (write_all(fd, text, len) != 0 || (sync && fsync(fd) != 0)) {
+        fail(err, errlen, "cannot write %s: %s", name, strerror(errno));
         close(fd);
         unlinkat(dir_fd, temp, 0);
-        goto out;
+        return -1;
     }
     close(fd);
     if (renameat(dir_fd, temp, dir_fd, name) != 0) {
-        fail(err, errlen, "cannot rename a record: %s", strerror(errno));
+        fail(err, errlen, "cannot rename %s: %s", name, strerror(errno));
         unlinkat(dir_fd, temp, 0);
-        goto out;
+        return -1;
     }
     /* The rename itself must survive a crash too. */
-    fsync(dir_fd);
-    rc = 0;
-out:
+    if (sync)
+        fsync(dir_fd);
+    return 0;
+}
+
+/* Writes the record under a temporary name, syncs it and renames it to name. */
+static int write_atomically(int dir_fd, const char *name, const struct okta_login_record *r,
+                            char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *text = okta_record_format(r, &len);
+    int rc;
+
+    if (text == NULL)
+        return fail(err, errlen, "record too large or out of memory");
+    rc = okta_state_write(dir_fd, name, text, len, true, err, errlen);
     okta_secret_free(text);
     return rc;
 }
@@ -187,40 +192,25 @@ int okta_registry_replace(int dir_fd, const char *name, const struct okta_login_
     return write_atomically(dir_fd, name, r, err, errlen);
 }
 
-int okta_registry_read(int dir_fd, const char *name, struct okta_login_record *r, char *err,
-                       size_t errlen)
+int okta_state_read(int dir_fd, const char *name, char *buf, size_t cap, size_t *len, char *err,
+                    size_t errlen)
 {
-    char *text;
     struct stat st;
     size_t got = 0;
     int fd, rc = -1;
 
-    memset(r, 0, sizeof(*r));
-    if (!okta_registry_name_valid(name))
-        return fail(err, errlen, "not a record name");
     fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return fail(err, errlen, "cannot open: %s",
                     errno == ELOOP ? "a symbolic link" : strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fail(err, errlen, "not a regular file");
+        fail(err, errlen, "not a regular file");
+        goto out;
     }
-    if (check_private(&st, "record", err, errlen) != 0) {
-        close(fd);
-        return -1;
-    }
-    if (st.st_size > OKTA_RECORD_MAX_BYTES) {
-        close(fd);
-        return fail(err, errlen, "larger than %d bytes", OKTA_RECORD_MAX_BYTES);
-    }
-    text = malloc(OKTA_RECORD_MAX_BYTES + 1);
-    if (text == NULL) {
-        close(fd);
-        return fail(err, errlen, "out of memory");
-    }
+    if (check_private(&st, name, err, errlen) != 0)
+        goto out;
     for (;;) {
-        ssize_t n = read(fd, text + got, OKTA_RECORD_MAX_BYTES + 1 - got);
+        ssize_t n = got < cap ? read(fd, buf + got, cap - got) : 0;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -230,16 +220,43 @@ int okta_registry_read(int dir_fd, const char *name, struct okta_login_record *r
         if (n == 0)
             break;
         got += (size_t)n;
-        if (got > OKTA_RECORD_MAX_BYTES) {
-            fail(err, errlen, "larger than %d bytes", OKTA_RECORD_MAX_BYTES);
+    }
+    /* One byte past the content proves there is no more. */
+    if (got == cap) {
+        char extra;
+        ssize_t n;
+        do
+            n = read(fd, &extra, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 0) {
+            fail(err, errlen, "larger than %zu bytes", cap);
             goto out;
         }
     }
-    rc = okta_record_parse(text, got, r, err, errlen);
+    *len = got;
+    rc = 0;
 out:
-    okta_wipe(text, OKTA_RECORD_MAX_BYTES + 1);
-    free(text);
     close(fd);
+    return rc;
+}
+
+int okta_registry_read(int dir_fd, const char *name, struct okta_login_record *r, char *err,
+                       size_t errlen)
+{
+    char *text;
+    size_t got = 0;
+    int rc = -1;
+
+    memset(r, 0, sizeof(*r));
+    if (!okta_registry_name_valid(name))
+        return fail(err, errlen, "not a record name");
+    text = malloc(OKTA_RECORD_MAX_BYTES);
+    if (text == NULL)
+        return fail(err, errlen, "out of memory");
+    if (okta_state_read(dir_fd, name, text, OKTA_RECORD_MAX_BYTES, &got, err, errlen) == 0)
+        rc = okta_record_parse(text, got, r, err, errlen);
+    okta_wipe(text, OKTA_RECORD_MAX_BYTES);
+    free(text);
     return rc;
 }
 

@@ -118,6 +118,20 @@ static enum okta_status authn_once(struct okta_pam_ctx *ctx, char *password, cha
     return st;
 }
 
+/* A wrong password's trip is what an unknown name must cost too
+ * (okta/decoy.h): each one is timed and remembered. */
+static enum okta_status timed_authn_once(struct okta_pam_ctx *ctx, char *password,
+                                         char **token, char *user_id, char *user_message,
+                                         size_t msglen, struct okta_result *res)
+{
+    long start = okta_monotonic_ms();
+    enum okta_status st = authn_once(ctx, password, token, user_id, user_message, msglen, res);
+
+    if (st == OKTA_ERR_DENIED && strcmp(res->error_code, "E0000004") == 0)
+        okta_decoy_remember(&ctx->cfg, okta_monotonic_ms() - start);
+    return st;
+}
+
 static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
                                          char *user_id, char *user_message, size_t msglen,
                                          struct okta_result *res)
@@ -129,7 +143,7 @@ static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
     st = get_secret(ctx, password_prompt(ctx), true, &password, &prompted, res);
     if (st != OKTA_OK)
         return st;
-    st = authn_once(ctx, password, token, user_id, user_message, msglen, res);
+    st = timed_authn_once(ctx, password, token, user_id, user_message, msglen, res);
     if (st == OKTA_ERR_DENIED && !prompted && ctx->cfg.try_first_pass &&
         strcmp(res->error_code, "E0000004") == 0) {
         /* The earlier module's password was not the Okta one: ask, as
@@ -139,7 +153,7 @@ static enum okta_status token_from_authn(struct okta_pam_ctx *ctx, char **token,
         user_message[0] = '\0';
         st = get_secret(ctx, password_prompt(ctx), false, &password, &prompted, res);
         if (st == OKTA_OK)
-            st = authn_once(ctx, password, token, user_id, user_message, msglen, res);
+            st = timed_authn_once(ctx, password, token, user_id, user_message, msglen, res);
     }
     if (prompted && password != NULL)
         pam_set_item(ctx->pamh, PAM_AUTHTOK, password); /* for the next module in the stack */
@@ -202,9 +216,10 @@ static void end_replaced_session(struct okta_pam_ctx *ctx, char *old_id)
 
 /*
  * A name that does not exist here must look like a real user with a wrong
- * password: the same prompt, then the same trip to Okta (okta/decoy.h).
- * What would not be sent for a real user (an aborted conversation, an
- * empty password) is not sent here either.
+ * password: the same prompt, then as long as this host's last refused
+ * attempt took (okta/decoy.h) -- and nothing sent to Okta.  What would end
+ * a real user's attempt before any request (an aborted conversation, an
+ * empty password) ends this one as soon.
  */
 static void unknown_user_attempt(struct okta_pam_ctx *ctx)
 {
@@ -219,13 +234,8 @@ static void unknown_user_attempt(struct okta_pam_ctx *ctx)
         return;
     /* A name no one can have (control characters, too long) tells nothing
      * about who exists here: it is only prompted for. */
-    if (ctx->not_local && answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)) &&
-        okta_ctx_connect(ctx, &ignored)) {
-        if (authn && ctx->cfg.forward_client_ip && is_ip_literal(ctx->rhost))
-            ctx->client.forwarded_for = ctx->rhost;
-        okta_decoy_attempt(&ctx->client, ctx->cfg.token_source);
-        ctx->client.forwarded_for = NULL;
-    }
+    if (ctx->not_local && answer[0] != '\0' && !(authn && has_four_byte_utf8(answer)))
+        okta_sleep_ms(okta_decoy_wait_ms(&ctx->cfg));
     okta_secret_free(answer);
 }
 
@@ -274,8 +284,11 @@ int okta_pam_authenticate(pam_handle_t *pamh, int flags, int argc, const char **
         st = token_from_prompt(&ctx, &token, &res);
     if (st == OKTA_OK) {
         /* Exchanged at once: a session token is single-use and short-lived. */
+        long start = okta_monotonic_ms();
         st = okta_session_create(&ctx.client, token, &session, &res);
         okta_secret_clear(&token);
+        if (st == OKTA_ERR_DENIED && ctx.cfg.token_source == OKTA_TOKEN_PROMPT)
+            okta_decoy_remember(&ctx.cfg, okta_monotonic_ms() - start);
     }
     if (st == OKTA_OK) {
         /* The transaction's user when there was one: Okta accepts short

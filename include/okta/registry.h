@@ -58,6 +58,17 @@ int okta_registry_open_dir(const char *state_dir, bool create, char *err, size_t
 
 bool okta_registry_name_valid(const char *name);
 
+/* Writes text to name in the directory through a temporary file renamed
+ * over it (synced first when sync is set): readers see the old content or
+ * the new, never a part.  The file is 0600; no symlink is followed. */
+int okta_state_write(int dir_fd, const char *name, const char *text, size_t len, bool sync,
+                     char *err, size_t errlen);
+/* Reads name in the directory into buf: a regular file owned by root with
+ * no access for group or other, of at most cap bytes, opened without
+ * following a symlink.  *len receives the length (buf is not terminated). */
+int okta_state_read(int dir_fd, const char *name, char *buf, size_t cap, size_t *len, char *err,
+                    size_t errlen);
+
 /* Writes a new record under a fresh random name (copied to name_out). */
 int okta_registry_add(int dir_fd, const struct okta_login_record *r, char *name_out,
                       size_t name_len, char *err, size_t errlen);

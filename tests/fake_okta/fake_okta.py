@@ -830,6 +830,10 @@ class FakeOkta:
         self._conns = {}
         self._threads = set()
         self._stopping = threading.Event()
+        # Okta's own time to check a username and password (hashing): a
+        # real org spends it on every primary authentication that names a
+        # user, known or not, and none on a body that fails validation.
+        self.credential_check_delay = 0.0
         self._server = None
         self._server_thread = None
         self._ssl_ctx = None
@@ -1685,6 +1689,9 @@ class FakeOkta:
         body, err = self._json_object(req)
         if err:
             return err
+        if "stateToken" not in body and body.get("username") and body.get("password") and \
+                self.credential_check_delay:
+            self._stopping.wait(self.credential_check_delay)
         with self._lock:
             if "stateToken" in body:
                 t = self._live_transaction(body.get("stateToken"))

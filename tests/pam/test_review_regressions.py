@@ -76,18 +76,58 @@ class NoUserEnumeration(PamTestCase):
 
     def authenticate_ms(self, user):
         r = self.run("authenticate", user=user, answers=["not-the-password"])
+        if user == "nosuchuser":
+            self.assertNoRequests(r)
         return r.call("authenticate")["ms"]
+
+    def make_state_dir(self):
+        state = self.config["state_dir"]
+        os.makedirs(state, mode=0o700, exist_ok=True)
+        return state
 
     @unittest.skipIf(os.environ.get("OKTA_TEST_WRAPPER") or os.environ.get("OKTA_TEST_SANITIZED"),
                      "valgrind and ASan swamp the timing")
     def test_unknown_user_takes_as_long_as_a_wrong_password(self):
-        # An org 300 ms away: a wrong password costs the round trip, and so
-        # must a name that does not exist here.
-        self.fake.inject("POST", "/api/v1/authn", delay=0.3, count=None)
+        # An org 100 ms away that spends 300 ms checking a password: a wrong
+        # password costs both, and so must a name that does not exist here,
+        # without a request (an empty body would be answered at once).
+        self.make_state_dir()
+        self.fake.credential_check_delay = 0.3
+        self.fake.inject("POST", "/api/v1/authn", delay=0.1, count=None)
+        self.authenticate_ms("alice")  # the host learns what a refusal costs
         unknown = sorted(self.authenticate_ms("nosuchuser") for _ in range(5))
         wrong = sorted(self.authenticate_ms("alice") for _ in range(5))
-        self.assertGreaterEqual(unknown[0], 300, (unknown, wrong))
+        self.assertGreaterEqual(unknown[0], 360, (unknown, wrong))
         self.assertLess(abs(unknown[2] - wrong[2]), 100, (unknown, wrong))
+
+    @unittest.skipIf(os.environ.get("OKTA_TEST_WRAPPER") or os.environ.get("OKTA_TEST_SANITIZED"),
+                     "valgrind and ASan swamp the timing")
+    def test_unknown_user_waits_the_default_until_a_refusal_is_timed(self):
+        self.make_state_dir()
+        ms = self.authenticate_ms("nosuchuser")
+        self.assertGreaterEqual(ms, 270)
+        self.assertLess(ms, 600)
+
+    def test_remembered_refusal_time_is_root_only_and_never_followed_through_a_link(self):
+        state = self.make_state_dir()
+        self.authenticate_ms("alice")
+        path = os.path.join(state, "refused-authn.ms")
+        st = os.lstat(path)
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o600))
+        self.assertRegex(open(path).read(), r"^[0-9]+\n$")
+        # A value reached through a link, or one others could have written,
+        # is not believed: the default, not the two seconds it names.
+        slow = os.path.join(self.dir, "slow.ms")
+        self.write_private(slow, "2000\n")
+        os.unlink(path)
+        os.symlink(slow, path)
+        self.assertLess(self.authenticate_ms("nosuchuser"), 600)
+        self.assertTrue(os.path.islink(path))
+        os.unlink(path)
+        self.write_private(path, "2000\n", mode=0o644)
+        self.assertLess(self.authenticate_ms("nosuchuser"), 600)
+        os.chmod(path, 0o600)
+        self.assertGreaterEqual(self.authenticate_ms("nosuchuser"), 1800)
 
 
 class TryFirstPass(PamTestCase):

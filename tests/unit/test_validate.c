@@ -18,6 +18,7 @@
 
 #include "okta/authn.h"
 #include "okta/config.h"
+#include "okta/decoy.h"
 #include "okta/http.h"
 #include "okta/mac.h"
 #include "okta/result.h"
@@ -795,6 +796,37 @@ static void test_status_name(void **state)
     assert_string_equal(okta_status_name((enum okta_status)999), "unknown");
 }
 
+/* The remembered time of a refusal: digits only, 1 ms to an hour. */
+static void test_decoy_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(okta_decoy_parse("312\n", 4), 312);
+    assert_int_equal(okta_decoy_parse("312", 3), 312);
+    assert_int_equal(okta_decoy_parse("3600000", 7), 3600000);
+    assert_int_equal(okta_decoy_parse("3600001", 7), -1);
+    assert_int_equal(okta_decoy_parse("0\n", 2), -1);
+    assert_int_equal(okta_decoy_parse("", 0), -1);
+    assert_int_equal(okta_decoy_parse("\n", 1), -1);
+    assert_int_equal(okta_decoy_parse("-5", 2), -1);
+    assert_int_equal(okta_decoy_parse("12a", 3), -1);
+    assert_int_equal(okta_decoy_parse("1 2", 3), -1);
+    assert_int_equal(okta_decoy_parse("99999999", 8), -1);
+    assert_int_equal(okta_decoy_parse("12\n\n", 4), -1);
+}
+
+static void test_decoy_jitter_stays_within_a_tenth(void **state)
+{
+    (void)state;
+    assert_int_equal(okta_decoy_jitter(300, 0), 270);
+    assert_int_equal(okta_decoy_jitter(300, 60), 330);
+    assert_int_equal(okta_decoy_jitter(300, 61), 270);
+    for (unsigned int r = 0; r < 1000; r += 7) {
+        long v = okta_decoy_jitter(1000, r * 2654435761u);
+        assert_true(v >= 900 && v <= 1100);
+    }
+    assert_int_equal(okta_decoy_jitter(5, 12345), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_result_set),
         cmocka_unit_test(test_result_set_truncates),
         cmocka_unit_test(test_status_name),
+        cmocka_unit_test(test_decoy_parse),
+        cmocka_unit_test(test_decoy_jitter_stays_within_a_tenth),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
