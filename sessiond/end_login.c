@@ -7,8 +7,9 @@
  *
  * A process is signalled only if it is the very process of the record:
  * each is pinned by a pidfd opened after its start time was read and
- * checked again, so a pid reused meanwhile is never hit.  Never pid 1,
- * never this daemon.
+ * checked again, so a pid reused meanwhile is never hit.  Where the kernel
+ * (or valgrind) has no pidfds, the start time is checked right before
+ * each kill() instead.  Never pid 1, never this daemon.
  */
 #include "config.h"
 
@@ -99,7 +100,6 @@ static struct proc *all_processes(size_t *n_out)
 
 int sessiond_pin_process(pid_t pid, unsigned long long start)
 {
-    unsigned long long now;
     int fd;
 
     if (pid <= 1 || pid == getpid())
@@ -107,29 +107,45 @@ int sessiond_pin_process(pid_t pid, unsigned long long start)
     fd = pidfd_open(pid);
     if (fd < 0)
         return -1;
-    if (okta_process_start_time(pid, &now) != 0 || now != start) {
+    if (!okta_process_running(pid, start)) {
         close(fd);
         return -1;
     }
     return fd;
 }
 
-static int add_fd(struct sessiond_ending *e, int fd)
+/* Adds pid (started at start) to e if it is that process now. */
+static bool add_process(struct sessiond_ending *e, pid_t pid, unsigned long long start)
 {
-    int *grown = realloc(e->pidfds, (e->n + 1) * sizeof(*grown));
+    struct sessiond_process *grown;
+    int fd;
 
+    if (pid <= 1 || pid == getpid() || !okta_process_running(pid, start))
+        return false;
+    fd = sessiond_pin_process(pid, start);
+    if (fd < 0 && !okta_process_running(pid, start))
+        return false;
+    grown = realloc(e->procs, (e->n + 1) * sizeof(*grown));
     if (grown == NULL) {
-        close(fd);
-        return -1;
+        if (fd >= 0)
+            close(fd);
+        return false;
     }
-    e->pidfds = grown;
-    e->pidfds[e->n++] = fd;
-    return 0;
+    e->procs = grown;
+    e->procs[e->n++] = (struct sessiond_process){ .pid = pid, .start = start, .fd = fd };
+    return true;
 }
 
-/* Pins the descendants of the process leader_fd pins (walking down from
- * pid/start), appending them to e. */
-static void pin_descendants(struct sessiond_ending *e, pid_t pid, unsigned long long start)
+static bool already_in(const struct sessiond_ending *e, pid_t pid, unsigned long long start)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->procs[i].pid == pid && e->procs[i].start == start)
+            return true;
+    return false;
+}
+
+/* Adds every descendant of pid to e. */
+static void add_descendants(struct sessiond_ending *e, pid_t pid)
 {
     size_t n = 0, head = 0, tail = 0;
     struct proc *all = all_processes(&n);
@@ -143,17 +159,14 @@ static void pin_descendants(struct sessiond_ending *e, pid_t pid, unsigned long 
         return;
     }
     queue[tail++] = pid;
-    (void)start;
     while (head < tail) {
         pid_t parent = queue[head++];
         for (size_t i = 0; i < n; i++) {
-            int fd;
-            if (all[i].ppid != parent || all[i].pid == 0)
+            if (all[i].pid == 0 || all[i].ppid != parent)
                 continue;
             queue[tail++] = all[i].pid;
-            fd = sessiond_pin_process(all[i].pid, all[i].start);
-            if (fd >= 0)
-                add_fd(e, fd);
+            if (!already_in(e, all[i].pid, all[i].start))
+                add_process(e, all[i].pid, all[i].start);
             all[i].pid = 0; /* each process once */
         }
     }
@@ -161,41 +174,54 @@ static void pin_descendants(struct sessiond_ending *e, pid_t pid, unsigned long 
     free(all);
 }
 
+/* Sends sig to p if it is still the process pinned; true if it lives. */
+static bool signal_process(const struct sessiond_process *p, int sig)
+{
+    int rc;
+
+    if (p->fd >= 0) {
+        rc = pidfd_signal(p->fd, sig);
+    } else {
+        if (!okta_process_running(p->pid, p->start))
+            return false;
+        rc = kill(p->pid, sig);
+    }
+    if (rc != 0 && errno != ESRCH)
+        syslog(LOG_ERR, "kill: signal %d to %d: %s", sig, (int)p->pid, strerror(errno));
+    return rc == 0;
+}
+
 void sessiond_ending_free(struct sessiond_ending *e)
 {
     for (size_t i = 0; i < e->n; i++)
-        close(e->pidfds[i]);
-    free(e->pidfds);
-    e->pidfds = NULL;
+        if (e->procs[i].fd >= 0)
+            close(e->procs[i].fd);
+    free(e->procs);
+    e->procs = NULL;
     e->n = 0;
 }
 
 int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_record *r,
                        struct sessiond_ending *e)
 {
-    int leader;
-
     if (r->logind_session != NULL && sessiond_logind_available() &&
         sessiond_logind_terminate(r->logind_session, r->leader_pid) == 0) {
         sessiond_log_record(LOG_NOTICE, "ended_by_logind", r, NULL);
         return 0;
     }
-    leader = sessiond_pin_process(r->leader_pid, r->leader_start);
-    if (leader < 0) {
+    e->procs = NULL;
+    e->n = 0;
+    if (!add_process(e, r->leader_pid, r->leader_start)) {
         /* Not the login's process any more: the next check ends the
          * session as an orphan. */
         sessiond_log_record(LOG_INFO, "leader_gone", r, NULL);
+        sessiond_ending_free(e);
         return 0;
     }
-    e->pidfds = NULL;
-    e->n = 0;
-    if (add_fd(e, leader) != 0)
-        return -1;
     /* The tree as it is now: once the leader dies its children are
      * reparented and could no longer be found from it. */
-    pin_descendants(e, r->leader_pid, r->leader_start);
-    if (pidfd_signal(leader, SIGTERM) != 0 && errno != ESRCH)
-        syslog(LOG_ERR, "kill: SIGTERM to %d: %s", (int)r->leader_pid, strerror(errno));
+    add_descendants(e, r->leader_pid);
+    signal_process(&e->procs[0], SIGTERM);
     e->kill_at_ms = okta_monotonic_ms() + cfg->revoke_grace * 1000L;
     sessiond_log_record(LOG_NOTICE, "ending_login", r, NULL);
     return 1;
@@ -203,26 +229,9 @@ int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_re
 
 void sessiond_finish_ending(struct sessiond_ending *e)
 {
-    size_t pinned = e->n;
-
     /* A leader still alive may have started more processes since. */
-    if (pinned > 0 && pidfd_signal(e->pidfds[0], 0) == 0) {
-        unsigned long long start = 0;
-        pid_t pid = -1;
-        char path[64], link[64];
-        /* The pid behind a pidfd: its fdinfo says. */
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", e->pidfds[0]);
-        FILE *f = fopen(path, "re");
-        if (f != NULL) {
-            while (fgets(link, sizeof(link), f) != NULL)
-                if (sscanf(link, "Pid: %d", &pid) == 1)
-                    break;
-            fclose(f);
-        }
-        if (pid > 1 && okta_process_start_time(pid, &start) == 0)
-            pin_descendants(e, pid, start);
-    }
+    if (e->n > 0 && okta_process_running(e->procs[0].pid, e->procs[0].start))
+        add_descendants(e, e->procs[0].pid);
     for (size_t i = 0; i < e->n; i++)
-        if (pidfd_signal(e->pidfds[i], SIGKILL) != 0 && errno != ESRCH)
-            syslog(LOG_ERR, "kill: SIGKILL: %s", strerror(errno));
+        signal_process(&e->procs[i], SIGKILL);
 }

@@ -68,11 +68,20 @@ bool sessiond_leader_alive(const struct okta_login_record *r);
 
 /* ---- end_login.c -------------------------------------------------------- */
 
+/* A process of a login being ended: pinned by a pidfd where the kernel
+ * has them (fd >= 0), else by its start time, checked again right before
+ * each signal. */
+struct sessiond_process {
+    pid_t pid;
+    unsigned long long start;
+    int fd;
+};
+
 /* A login being ended by signals: the processes it had when it was
- * revoked, each pinned by a pidfd, and when they get SIGKILL. */
+ * revoked, and when they get SIGKILL. */
 struct sessiond_ending {
     char name[OKTA_RECORD_NAME_MAX];
-    int *pidfds;
+    struct sessiond_process *procs;
     size_t n;
     long kill_at_ms;
     bool remove_record; /* the record must go once the login is ended */
@@ -85,8 +94,9 @@ struct sessiond_ending {
 int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_record *r,
                        struct sessiond_ending *e);
 /* A pidfd for pid if it still is the process that started at start (never
- * pid 1 or this daemon), else -1.  It becomes readable when the process
- * ends, and signals sent through it can reach no other process. */
+ * pid 1 or this daemon), else -1 (also where the kernel has no pidfds).  It
+ * becomes readable when the process ends, and signals sent through it can
+ * reach no other process. */
 int sessiond_pin_process(pid_t pid, unsigned long long start);
 /* Sends SIGKILL to every process of e still the same process; frees e. */
 void sessiond_finish_ending(struct sessiond_ending *e);

@@ -299,6 +299,8 @@ class Running(DaemonTestCase):
         wait_for(lambda: self.requests_for(sid, "DELETE"), 3, "the DELETE at start")
         wait_for(lambda: record_names(self.state_dir) == [], 3, "the record to go")
 
+    @unittest.skipIf("valgrind" in os.environ.get("OKTA_TEST_WRAPPER", ""),
+                     "valgrind has no pidfd_open: leaders are then seen at their checks")
     def test_a_dying_leader_is_noticed_at_once(self):
         self.start_daemon()
         proc = self.leader()
@@ -313,9 +315,8 @@ class Running(DaemonTestCase):
         self.assertEqual([q.method for q in self.requests_for(sid)][-1], "DELETE")
 
     def test_idle_daemon_sleeps(self):
+        """Nothing registered, nothing due: it sleeps in poll()."""
         self.start_daemon()
-        proc = self.leader()
-        self.login_record(proc=proc)
         time.sleep(1)
         before = self.cpu_ticks(self.daemon.pid)
         time.sleep(3)
