@@ -132,14 +132,19 @@ static int copy_fields(struct okta_handoff *h, const struct okta_session *s, con
  * holds it in every process of the module (sshd's child and monitor alike)
  * and no user can read it; the parts name what is vouched for.
  */
-static void handoff_mac(const struct okta_pam_ctx *ctx, const char *session_id,
+static bool handoff_mac(const struct okta_pam_ctx *ctx, const char *session_id,
                         const char *user_id, const char *pam_user,
                         char mac[OKTA_MAC_HEX_LEN + 1])
 {
     const char *parts[] = { "pam_okta_session hand-off 1", session_id, user_id, pam_user };
-    const char *key = ctx->cfg.api_token != NULL ? ctx->cfg.api_token : "";
+    const char *key = ctx->cfg.api_token;
 
+    /* Without a token (agent = required) there is no secret to key it
+     * with: nothing is vouched for, and the monitor checks by login. */
+    if (key == NULL || key[0] == '\0')
+        return false;
     okta_hmac_sha256_hex(key, strlen(key), parts, sizeof(parts) / sizeof(parts[0]), mac);
+    return true;
 }
 
 int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, const char *login)
@@ -160,7 +165,10 @@ int okta_handoff_store(struct okta_pam_ctx *ctx, const struct okta_session *s, c
     if (h->user_id != NULL && okta_user_id_valid(h->user_id) && ctx->user != NULL) {
         char value[OKTA_USER_ID_MAX + OKTA_MAC_HEX_LEN + 2], mac[OKTA_MAC_HEX_LEN + 1];
 
-        handoff_mac(ctx, h->id, h->user_id, ctx->user, mac);
+        if (!handoff_mac(ctx, h->id, h->user_id, ctx->user, mac)) {
+            okta_handoff_export(ctx, h);
+            return 0;
+        }
         snprintf(value, sizeof(value), "%s.%s", h->user_id, mac);
         if (put_env(ctx->pamh, OKTA_ENV_USER_ID, value) != PAM_SUCCESS)
             return -1;
@@ -210,8 +218,8 @@ static void env_user_id(struct okta_pam_ctx *ctx, const char *session_id, struct
     if (dot != NULL && n < sizeof(uid) && ctx->user != NULL) {
         memcpy(uid, v, n);
         uid[n] = '\0';
-        handoff_mac(ctx, session_id, uid, ctx->user, mac);
-        if (okta_user_id_valid(uid) && okta_equal_const_time(dot + 1, mac)) {
+        if (okta_user_id_valid(uid) && handoff_mac(ctx, session_id, uid, ctx->user, mac) &&
+            okta_equal_const_time(dot + 1, mac)) {
             h->user_id = strdup(uid);
             h->user_id_forged = h->user_id == NULL;
             return;

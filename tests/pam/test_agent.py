@@ -97,6 +97,35 @@ class AgentPaths(PamTestCase):
         self.assertAllHeaders(r)  # the daemon's token is on every request
         self.stop_daemon()
 
+    def test_without_a_token_the_hand_off_vouches_for_no_user(self):
+        # No key for the MAC: sshd's child hands over the session id alone,
+        # and a PAM_OKTA_USER_ID found in the monitor (planted, e.g. through
+        # pam_env's user_readenv) is refused, even one keyed with nothing.
+        import hashlib
+        import hmac
+        self.start_daemon()
+        conf = self.module_conf("required", api_token_file=None)
+        r = self.run("child:authenticate+acct_mgmt open_session close_session env",
+                     answers=self.credentials(), conf=conf)
+        self.assertCalls(r, [("authenticate", "PAM_SUCCESS"), ("acct_mgmt", "PAM_SUCCESS"),
+                             ("open_session", "PAM_SUCCESS"), ("close_session", "PAM_SUCCESS")])
+        child = [e for e in r.events if e["event"] == "child"][0]
+        imported = {v["name"] for v in child["imported"]}
+        self.assertIn("PAM_OKTA_SESSION_ID", imported)
+        self.assertNotIn("PAM_OKTA_USER_ID", imported)
+        sid = self.create_session("alice")
+        uid = self.fake.session(sid)["userId"]
+        empty_key_mac = hmac.new(b"", b"".join(
+            part.encode() + b"\0" for part in ("pam_okta_session hand-off 1", sid, uid, "alice")),
+            hashlib.sha256).hexdigest()
+        r = self.run(["putenv:PAM_OKTA_SESSION_ID=" + sid,
+                      "putenv:PAM_OKTA_USER_ID=%s.%s" % (uid, empty_key_mac), "open_session"],
+                     conf=conf)
+        self.assertRc(r, "open_session", "PAM_SESSION_ERR")
+        self.assertLogged(r, text="handoff_forged: PAM_OKTA_USER_ID in the PAM environment was "
+                                  "not written by the module")
+        self.stop_daemon()
+
     def test_answer_and_request_id_come_back_through_the_agent(self):
         self.start_daemon()
         error = {"errorCode": "E0000004", "errorSummary": "Authentication failed",
