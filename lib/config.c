@@ -5,11 +5,11 @@
  */
 #include "config.h"
 
+#include "okta/result.h"
 #include "okta/config.h"
 #include "okta/secret.h"
 
 #include "okta/ascii.h"
-#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -99,18 +99,6 @@ const char *okta_factor_name(enum okta_factor f)
     return (size_t)f < sizeof(factor_names) / sizeof(factor_names[0]) ? factor_names[f] : "?";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void okta_config_init(struct okta_config *cfg)
 {
@@ -173,45 +161,45 @@ int okta_validate_org_url(const char *url, char *err, size_t errlen)
     size_t hostlen;
 
     if (strncmp(url, "https://", 8) != 0)
-        return fail(err, errlen, "org_url: must start with https://");
+        return okta_fail(err, errlen, "org_url: must start with https://");
     host = url + 8;
     if (strlen(url) > 255)
-        return fail(err, errlen, "org_url: longer than 255 characters");
+        return okta_fail(err, errlen, "org_url: longer than 255 characters");
     if (strpbrk(host, "@?#") != NULL)
-        return fail(err, errlen, "org_url: userinfo, query and fragment are not allowed");
+        return okta_fail(err, errlen, "org_url: userinfo, query and fragment are not allowed");
     if (*host == '[') {
         p = strchr(host, ']');
         if (p == NULL)
-            return fail(err, errlen, "org_url: unterminated IPv6 address");
+            return okta_fail(err, errlen, "org_url: unterminated IPv6 address");
         if (p == host + 1 || memchr(host + 1, ':', (size_t)(p - host - 1)) == NULL)
-            return fail(err, errlen, "org_url: bad IPv6 address");
+            return okta_fail(err, errlen, "org_url: bad IPv6 address");
         for (const char *q = host + 1; q < p; q++)
             if (!okta_is_xdigit((unsigned char)*q) && *q != ':' && *q != '.')
-                return fail(err, errlen, "org_url: bad IPv6 address");
+                return okta_fail(err, errlen, "org_url: bad IPv6 address");
         p++;
     } else {
         for (p = host; *p != '\0' && *p != ':' && *p != '/'; p++)
             if (!okta_is_alnum((unsigned char)*p) && *p != '-' && *p != '.')
-                return fail(err, errlen, "org_url: bad character in host name");
+                return okta_fail(err, errlen, "org_url: bad character in host name");
     }
     hostlen = (size_t)(p - host);
     if (hostlen == 0)
-        return fail(err, errlen, "org_url: missing host");
+        return okta_fail(err, errlen, "org_url: missing host");
     if (*p == ':') {
         char *end;
         long port;
         errno = 0;
         if (!okta_is_digit((unsigned char)p[1]))
-            return fail(err, errlen, "org_url: bad port");
+            return okta_fail(err, errlen, "org_url: bad port");
         port = strtol(p + 1, &end, 10);
         if (errno != 0 || port < 1 || port > 65535)
-            return fail(err, errlen, "org_url: bad port");
+            return okta_fail(err, errlen, "org_url: bad port");
         p = end;
     }
     if (*p == '/' && p[1] == '\0')
         return 0;
     if (*p != '\0')
-        return fail(err, errlen, "org_url: must be an origin without a path");
+        return okta_fail(err, errlen, "org_url: must be an origin without a path");
     return 0;
 }
 
@@ -294,16 +282,16 @@ static int parse_factors(struct okta_config *cfg, const char *v, char *err, size
             if (strlen(factor_names[f]) == len && strncmp(p, factor_names[f], len) == 0) {
                 for (size_t i = 0; i < n; i++)
                     if (list[i] == (enum okta_factor)f)
-                        return fail(err, errlen, "factors: '%s' is listed twice", factor_names[f]);
+                        return okta_fail(err, errlen, "factors: '%s' is listed twice", factor_names[f]);
                 if (n >= OKTA_MAX_FACTORS)
-                    return fail(err, errlen, "factors: too many entries");
+                    return okta_fail(err, errlen, "factors: too many entries");
                 list[n++] = (enum okta_factor)f;
                 known = true;
                 break;
             }
         }
         if (!known)
-            return fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, okta_totp, google_totp, sms, call)",
+            return okta_fail(err, errlen, "factors: unknown factor '%.*s' (use push, totp, okta_totp, google_totp, sms, call)",
                         (int)(len > 32 ? 32 : len), p);
         p += len;
         while (*p == ' ')
@@ -313,13 +301,13 @@ static int parse_factors(struct okta_config *cfg, const char *v, char *err, size
             while (*p == ' ')
                 p++;
             if (*p == '\0' || *p == ',')
-                return fail(err, errlen, "factors: empty entry");
+                return okta_fail(err, errlen, "factors: empty entry");
         } else if (*p != '\0') {
-            return fail(err, errlen, "factors: entries are separated by commas");
+            return okta_fail(err, errlen, "factors: entries are separated by commas");
         }
     }
     if (n == 0)
-        return fail(err, errlen, "factors: empty list");
+        return okta_fail(err, errlen, "factors: empty list");
     memcpy(cfg->factors, list, n * sizeof(list[0]));
     cfg->n_factors = n;
     return 0;
@@ -355,44 +343,44 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         /* A mistyped line may hold the API token: echo only key-shaped text. */
         if (key[strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ .-")] != 0 ||
             strlen(key) > 32)
-            return fail(err, errlen, "malformed key (not shown); expected key = value");
-        return fail(err, errlen, "unknown key '%s'", key);
+            return okta_fail(err, errlen, "malformed key (not shown); expected key = value");
+        return okta_fail(err, errlen, "unknown key '%s'", key);
     }
     if (value == NULL && opt->type != T_BOOL)
-        return fail(err, errlen, "%s: a value is required", key);
+        return okta_fail(err, errlen, "%s: a value is required", key);
     if (value != NULL && strlen(value) > OKTA_VALUE_MAX)
-        return fail(err, errlen, "%s: value longer than %d bytes", key, OKTA_VALUE_MAX);
+        return okta_fail(err, errlen, "%s: value longer than %d bytes", key, OKTA_VALUE_MAX);
     if (value != NULL && has_control_chars(value))
-        return fail(err, errlen, "%s: value contains control characters", key);
+        return okta_fail(err, errlen, "%s: value contains control characters", key);
 
     switch (opt->type) {
     case T_CONFIG:
         if (src != OKTA_SRC_ARGUMENT)
-            return fail(err, errlen, "config: only valid as a module argument");
+            return okta_fail(err, errlen, "config: only valid as a module argument");
         if (value[0] != '/')
-            return fail(err, errlen, "config: must be an absolute path");
+            return okta_fail(err, errlen, "config: must be an absolute path");
         return set_string((char **)(base + opt->offset), value, false);
     case T_SECRET:
         if (src != OKTA_SRC_FILE)
-            return fail(err, errlen, "%s: not allowed as a module argument "
+            return okta_fail(err, errlen, "%s: not allowed as a module argument "
                         "(/etc/pam.d is world-readable); use the config file or api_token_file", key);
         if (value[0] == '\0' || strchr(value, ' ') != NULL)
-            return fail(err, errlen, "%s: must be a non-empty token without spaces", key);
+            return okta_fail(err, errlen, "%s: must be a non-empty token without spaces", key);
         return set_string((char **)(base + opt->offset), value, true);
     case T_STRING:
         if (strcmp(key, "login_format") == 0) {
             char *probe = okta_format_login(value, "user");
             if (probe == NULL)
-                return fail(err, errlen, "login_format: only %%u and %%%% are allowed, "
+                return okta_fail(err, errlen, "login_format: only %%u and %%%% are allowed, "
                             "and the result must be 1-256 bytes");
             free(probe);
         }
         if (value[0] == '\0')
-            return fail(err, errlen, "%s: must not be empty", key);
+            return okta_fail(err, errlen, "%s: must not be empty", key);
         return set_string((char **)(base + opt->offset), value, false);
     case T_PATH:
         if (value[0] != '/')
-            return fail(err, errlen, "%s: must be an absolute path", key);
+            return okta_fail(err, errlen, "%s: must be an absolute path", key);
         return set_string((char **)(base + opt->offset), value, false);
     case T_URL: {
         char *copy;
@@ -401,7 +389,7 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
             return -1;
         copy = strdup(value);
         if (copy == NULL)
-            return fail(err, errlen, "%s: out of memory", key);
+            return okta_fail(err, errlen, "%s: out of memory", key);
         len = strlen(copy);
         if (len > 0 && copy[len - 1] == '/')
             copy[len - 1] = '\0';
@@ -411,14 +399,14 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
     }
     case T_PROXY:
         if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
-            return fail(err, errlen, "proxy: must be an http:// or https:// URL");
+            return okta_fail(err, errlen, "proxy: must be an http:// or https:// URL");
         if (strpbrk(value, " \"") != NULL)
-            return fail(err, errlen, "proxy: bad character");
+            return okta_fail(err, errlen, "proxy: bad character");
         return set_string((char **)(base + opt->offset), value, false);
     case T_BOOL: {
         bool b = true;
         if (value != NULL && parse_bool(value, &b) != 0)
-            return fail(err, errlen, "%s: '%.32s' is not a boolean (yes/no)", key, value);
+            return okta_fail(err, errlen, "%s: '%.32s' is not a boolean (yes/no)", key, value);
         *(bool *)(base + opt->offset) = b;
         return 0;
     }
@@ -427,12 +415,12 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         long v;
         errno = 0;
         if (!okta_is_digit((unsigned char)value[0]))
-            return fail(err, errlen, "%s: '%.32s' is not a number", key, value);
+            return okta_fail(err, errlen, "%s: '%.32s' is not a number", key, value);
         v = strtol(value, &end, 10);
         if (*end != '\0')
-            return fail(err, errlen, "%s: '%.32s' is not a number", key, value);
+            return okta_fail(err, errlen, "%s: '%.32s' is not a number", key, value);
         if (errno == ERANGE || v < opt->min || v > opt->max)
-            return fail(err, errlen, "%s: %.32s is out of range %ld-%ld", key, value, opt->min,
+            return okta_fail(err, errlen, "%s: %.32s is out of range %ld-%ld", key, value, opt->min,
                         opt->max);
         *(long *)(base + opt->offset) = v;
         return 0;
@@ -443,7 +431,7 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         else if (strcmp(value, "prompt") == 0)
             cfg->token_source = OKTA_TOKEN_PROMPT;
         else
-            return fail(err, errlen, "token_source: '%.32s' is not authn or prompt", value);
+            return okta_fail(err, errlen, "token_source: '%.32s' is not authn or prompt", value);
         return 0;
     case T_FAILMODE:
         if (strcmp(value, "secure") == 0)
@@ -451,7 +439,7 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         else if (strcmp(value, "safe") == 0)
             cfg->failmode = OKTA_FAIL_SAFE;
         else
-            return fail(err, errlen, "failmode: '%.32s' is not secure or safe", value);
+            return okta_fail(err, errlen, "failmode: '%.32s' is not secure or safe", value);
         return 0;
     case T_FACTORS:
         return parse_factors(cfg, value, err, errlen);
@@ -463,7 +451,7 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         else if (strcmp(value, "required") == 0)
             cfg->agent = OKTA_AGENT_REQUIRED;
         else
-            return fail(err, errlen, "agent: '%.32s' is not auto, no or required", value);
+            return okta_fail(err, errlen, "agent: '%.32s' is not auto, no or required", value);
         return 0;
     case T_WATCH:
         if (strcmp(value, "no") == 0)
@@ -473,10 +461,10 @@ int okta_config_apply(struct okta_config *cfg, const char *key, const char *valu
         else if (strcmp(value, "required") == 0)
             cfg->watch = OKTA_WATCH_REQUIRED;
         else
-            return fail(err, errlen, "watch: '%.32s' is not no, yes or required", value);
+            return okta_fail(err, errlen, "watch: '%.32s' is not no, yes or required", value);
         return 0;
     }
-    return fail(err, errlen, "%s: internal error", key);
+    return okta_fail(err, errlen, "%s: internal error", key);
 }
 
 static char *trim(char *s)
@@ -517,10 +505,10 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
         lineno++;
         while (pos < len && text[pos] != '\n') {
             if (text[pos] == '\0')
-                return fail(err, errlen, "%s line %u: NUL byte", path, lineno);
+                return okta_fail(err, errlen, "%s line %u: NUL byte", path, lineno);
             if (n + 1 >= sizeof(line)) {
                 okta_wipe(line, sizeof(line));
-                return fail(err, errlen, "%s line %u: line too long", path, lineno);
+                return okta_fail(err, errlen, "%s line %u: line too long", path, lineno);
             }
             line[n++] = text[pos++];
         }
@@ -542,18 +530,18 @@ int okta_config_parse_text(struct okta_config *cfg, const char *text, size_t len
                 value++;
             } else if ((vl >= 1 && value[0] == '"') || (vl >= 1 && value[vl - 1] == '"')) {
                 okta_wipe(line, sizeof(line));
-                return fail(err, errlen, "%s line %u: unbalanced quote", path, lineno);
+                return okta_fail(err, errlen, "%s line %u: unbalanced quote", path, lineno);
             }
         }
         int idx = option_index(key);
         if (idx >= 0 && first_line[idx] != 0) {
             okta_wipe(line, sizeof(line));
-            return fail(err, errlen, "%s line %u: %s is already set on line %u", path, lineno,
+            return okta_fail(err, errlen, "%s line %u: %s is already set on line %u", path, lineno,
                         options[idx].key, first_line[idx]);
         }
         if (okta_config_apply(cfg, key, value, OKTA_SRC_FILE, inner, sizeof(inner)) != 0) {
             okta_wipe(line, sizeof(line));
-            return fail(err, errlen, "%s line %u: %s", path, lineno, inner);
+            return okta_fail(err, errlen, "%s line %u: %s", path, lineno, inner);
         }
         if (idx >= 0)
             first_line[idx] = lineno;
@@ -578,38 +566,38 @@ static char *read_checked(const char *path, size_t max_bytes, bool must_be_priva
         if (errno == ENOENT && missing != NULL)
             *missing = true;
         if (errno == ELOOP)
-            fail(err, errlen, "%s: is a symbolic link", path);
+            okta_fail(err, errlen, "%s: is a symbolic link", path);
         else
-            fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            okta_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0) {
-        fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        okta_fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         goto bad;
     }
     if (!S_ISREG(st.st_mode)) {
-        fail(err, errlen, "%s: not a regular file", path);
+        okta_fail(err, errlen, "%s: not a regular file", path);
         goto bad;
     }
     if (st.st_uid != OKTA_CONFIG_OWNER) {
-        fail(err, errlen, "%s: not owned by root", path);
+        okta_fail(err, errlen, "%s: not owned by root", path);
         goto bad;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        fail(err, errlen, "%s: writable by group or other", path);
+        okta_fail(err, errlen, "%s: writable by group or other", path);
         goto bad;
     }
     if (must_be_private && (st.st_mode & (S_IRGRP | S_IROTH))) {
-        fail(err, errlen, "%s: holds a secret but is readable by group or other", path);
+        okta_fail(err, errlen, "%s: holds a secret but is readable by group or other", path);
         goto bad;
     }
     if ((size_t)st.st_size > max_bytes) {
-        fail(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
+        okta_fail(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
         goto bad;
     }
     buf = malloc(max_bytes + 1);
     if (buf == NULL) {
-        fail(err, errlen, "%s: out of memory", path);
+        okta_fail(err, errlen, "%s: out of memory", path);
         goto bad;
     }
     for (;;) {
@@ -617,7 +605,7 @@ static char *read_checked(const char *path, size_t max_bytes, bool must_be_priva
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            fail(err, errlen, "%s: read error: %s", path, strerror(errno));
+            okta_fail(err, errlen, "%s: read error: %s", path, strerror(errno));
             okta_wipe(buf, got);
             free(buf);
             goto bad;
@@ -626,7 +614,7 @@ static char *read_checked(const char *path, size_t max_bytes, bool must_be_priva
             break;
         got += (size_t)r;
         if (got > max_bytes) {
-            fail(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
+            okta_fail(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
             okta_wipe(buf, got);
             free(buf);
             goto bad;
@@ -663,22 +651,22 @@ static int load_token_file(struct okta_config *cfg, char *err, size_t errlen)
     tok = text + strspn(text, " \t\r\n");
     len = strcspn(tok, " \t\r\n");
     if (memchr(text, '\0', total) != NULL)
-        rc = fail(err, errlen, "api_token_file: contains a NUL byte");
+        rc = okta_fail(err, errlen, "api_token_file: contains a NUL byte");
     else if (tok[len + strspn(tok + len, " \t\r\n")] != '\0')
-        rc = fail(err, errlen, "api_token_file: must hold one token on one line");
+        rc = okta_fail(err, errlen, "api_token_file: must hold one token on one line");
     else if (len == 0)
-        rc = fail(err, errlen, "api_token_file: %s is empty", cfg->api_token_file);
+        rc = okta_fail(err, errlen, "api_token_file: %s is empty", cfg->api_token_file);
     else if (len > OKTA_VALUE_MAX)
-        rc = fail(err, errlen, "api_token_file: token longer than %d bytes", OKTA_VALUE_MAX);
+        rc = okta_fail(err, errlen, "api_token_file: token longer than %d bytes", OKTA_VALUE_MAX);
     if (rc == 0) {
         tok[len] = '\0';
         if (has_control_chars(tok)) {
-            rc = fail(err, errlen, "api_token_file: token has control characters");
+            rc = okta_fail(err, errlen, "api_token_file: token has control characters");
         } else {
             okta_secret_free(cfg->api_token);
             cfg->api_token = okta_secret_strdup(tok);
             if (cfg->api_token == NULL)
-                rc = fail(err, errlen, "api_token_file: out of memory");
+                rc = okta_fail(err, errlen, "api_token_file: out of memory");
         }
     }
     okta_wipe(text, total);
@@ -697,15 +685,15 @@ static int check_anchor_dir(const char *key, const char *dir, char *err, size_t 
     struct stat st;
 
     if (lstat(dir, &st) != 0)
-        return fail(err, errlen, "%s: %s: cannot stat: %s", key, dir, strerror(errno));
+        return okta_fail(err, errlen, "%s: %s: cannot stat: %s", key, dir, strerror(errno));
     if (S_ISLNK(st.st_mode))
         return 0; /* its target is checked on the resolved path */
     if (!S_ISDIR(st.st_mode))
-        return fail(err, errlen, "%s: %s: not a directory", key, dir);
+        return okta_fail(err, errlen, "%s: %s: not a directory", key, dir);
     if (st.st_uid != OKTA_CONFIG_OWNER)
-        return fail(err, errlen, "%s: %s: not owned by root", key, dir);
+        return okta_fail(err, errlen, "%s: %s: not owned by root", key, dir);
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-        return fail(err, errlen, "%s: %s: writable by group or other", key, dir);
+        return okta_fail(err, errlen, "%s: %s: writable by group or other", key, dir);
     return 0;
 }
 
@@ -716,7 +704,7 @@ static int check_anchor_parents(const char *key, const char *path, char *err, si
     size_t len = strlen(path);
 
     if (len >= sizeof(dir))
-        return fail(err, errlen, "%s: path too long", key);
+        return okta_fail(err, errlen, "%s: path too long", key);
     memcpy(dir, path, len + 1);
     if (check_anchor_dir(key, "/", err, errlen) != 0)
         return -1;
@@ -745,21 +733,21 @@ static int check_trust_anchor(const char *key, const char *path, bool want_dir, 
     int rc;
 
     if (lstat(path, &st) != 0)
-        return fail(err, errlen, "%s: %s: cannot stat: %s", key, path, strerror(errno));
+        return okta_fail(err, errlen, "%s: %s: cannot stat: %s", key, path, strerror(errno));
     if (S_ISLNK(st.st_mode))
-        return fail(err, errlen, "%s: %s: is a symbolic link", key, path);
+        return okta_fail(err, errlen, "%s: %s: is a symbolic link", key, path);
     if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-        return fail(err, errlen, "%s: %s: not a %s", key, path,
+        return okta_fail(err, errlen, "%s: %s: not a %s", key, path,
                     want_dir ? "directory" : "regular file");
     if (st.st_uid != OKTA_CONFIG_OWNER)
-        return fail(err, errlen, "%s: %s: not owned by root", key, path);
+        return okta_fail(err, errlen, "%s: %s: not owned by root", key, path);
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return fail(err, errlen, "%s: %s: writable by group or other", key, path);
+        return okta_fail(err, errlen, "%s: %s: writable by group or other", key, path);
     if (check_anchor_parents(key, path, err, errlen) != 0)
         return -1;
     real = realpath(path, NULL);
     if (real == NULL)
-        return fail(err, errlen, "%s: %s: cannot resolve: %s", key, path, strerror(errno));
+        return okta_fail(err, errlen, "%s: %s: cannot resolve: %s", key, path, strerror(errno));
     rc = strcmp(real, path) == 0 ? 0 : check_anchor_parents(key, real, err, errlen);
     free(real);
     return rc;
@@ -794,41 +782,41 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
     for (int i = 0; i < argc; i++) {
         if (split_argument(argv[i], key, sizeof(key), &value) == 0 && strcmp(key, "config") == 0) {
             if (okta_config_apply(cfg, key, value, OKTA_SRC_ARGUMENT, inner, sizeof(inner)) != 0)
-                return fail(err, errlen, "module argument: %s", inner);
+                return okta_fail(err, errlen, "module argument: %s", inner);
             path = cfg->config_path;
         }
     }
     text = read_checked(path, OKTA_CONFIG_MAX_BYTES, false, &mode, &missing, &text_len, inner,
                         sizeof(inner));
     if (text == NULL && !(missing && cfg->config_path == NULL))
-        return fail(err, errlen, "config file %s", inner);
+        return okta_fail(err, errlen, "config file %s", inner);
     if (text != NULL) {
         int rc = okta_config_parse_text(cfg, text, text_len, path, inner, sizeof(inner));
         okta_wipe(text, text_len);
         free(text);
         if (rc != 0)
-            return fail(err, errlen, "config file %s", inner);
+            return okta_fail(err, errlen, "config file %s", inner);
         if (cfg->api_token != NULL && (mode & (S_IRGRP | S_IROTH)))
-            return fail(err, errlen, "config file %s: holds api_token but is readable by group "
+            return okta_fail(err, errlen, "config file %s: holds api_token but is readable by group "
                         "or other", path);
     }
     for (int i = 0; i < argc; i++) {
         if (split_argument(argv[i], key, sizeof(key), &value) != 0)
-            return fail(err, errlen, "module argument: malformed '%.64s'", argv[i]);
+            return okta_fail(err, errlen, "module argument: malformed '%.64s'", argv[i]);
         if (strcmp(key, "config") == 0)
             continue;
         if (okta_config_apply(cfg, key, value, OKTA_SRC_ARGUMENT, inner, sizeof(inner)) != 0)
-            return fail(err, errlen, "module argument: %s", inner);
+            return okta_fail(err, errlen, "module argument: %s", inner);
     }
     if (cfg->login_format == NULL || cfg->password_prompt == NULL || cfg->token_prompt == NULL ||
         cfg->agent_socket == NULL || cfg->state_dir == NULL)
-        return fail(err, errlen, "out of memory");
+        return okta_fail(err, errlen, "out of memory");
     if (cfg->org_url == NULL)
-        return fail(err, errlen, "org_url: required");
+        return okta_fail(err, errlen, "org_url: required");
     if (strlen(cfg->agent_socket) >= OKTA_AGENT_SOCKET_MAX)
-        return fail(err, errlen, "agent_socket: longer than %d bytes", OKTA_AGENT_SOCKET_MAX - 1);
+        return okta_fail(err, errlen, "agent_socket: longer than %d bytes", OKTA_AGENT_SOCKET_MAX - 1);
     if (cfg->api_token != NULL && cfg->api_token_file != NULL)
-        return fail(err, errlen, "api_token: set both api_token and api_token_file; use one");
+        return okta_fail(err, errlen, "api_token: set both api_token and api_token_file; use one");
     if (cfg->api_token_file != NULL && load_token_file(cfg, err, errlen) != 0) {
         return -1;
     } else if (cfg->api_token == NULL &&
@@ -836,13 +824,13 @@ int okta_config_load(struct okta_config *cfg, int argc, const char **argv, char 
         /* With agent=required every request goes through okta-sessiond,
          * which adds the token: the module's configuration may leave it out
          * (a token it has still keys the hand-off MAC). */
-        return fail(err, errlen, "api_token: one of api_token or api_token_file is required");
+        return okta_fail(err, errlen, "api_token: one of api_token or api_token_file is required");
     }
     if (cfg->connect_timeout > cfg->timeout)
-        return fail(err, errlen, "connect_timeout: %ld is larger than timeout %ld",
+        return okta_fail(err, errlen, "connect_timeout: %ld is larger than timeout %ld",
                     cfg->connect_timeout, cfg->timeout);
     if (cfg->use_first_pass && cfg->try_first_pass)
-        return fail(err, errlen, "use_first_pass: conflicts with try_first_pass");
+        return okta_fail(err, errlen, "use_first_pass: conflicts with try_first_pass");
     if (cfg->ca_file != NULL && check_trust_anchor("ca_file", cfg->ca_file, false, err, errlen) != 0)
         return -1;
     if (cfg->ca_path != NULL && check_trust_anchor("ca_path", cfg->ca_path, true, err, errlen) != 0)

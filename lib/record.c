@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "okta/result.h"
 #include "okta/registry.h"
 
 #include "okta/ascii.h"
@@ -14,7 +15,6 @@
 #include "okta/secret.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +34,6 @@ void okta_record_free(struct okta_login_record *r)
     memset(r, 0, sizeof(*r));
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static bool plain_byte(unsigned char c)
 {
@@ -223,51 +211,51 @@ static int set_field(struct okta_login_record *r, enum field f, const char *v, c
     switch (f) {
     case F_VERSION:
         if (parse_number(v, 1000, &n) != 0 || n != OKTA_RECORD_VERSION)
-            return fail(err, errlen, "unsupported format version");
+            return okta_fail(err, errlen, "unsupported format version");
         r->version = (int)n;
         return 0;
     case F_SESSION_ID:
         if (!okta_session_id_valid(v))
-            return fail(err, errlen, "malformed session id");
+            return okta_fail(err, errlen, "malformed session id");
         r->session_id = okta_secret_strdup(v);
-        return r->session_id != NULL ? 0 : fail(err, errlen, "out of memory");
+        return r->session_id != NULL ? 0 : okta_fail(err, errlen, "out of memory");
     case F_LEADER_PID:
         if (parse_number(v, PID_MAX_LINUX, &n) != 0 || n < 2)
-            return fail(err, errlen, "bad leader_pid");
+            return okta_fail(err, errlen, "bad leader_pid");
         r->leader_pid = (pid_t)n;
         return 0;
     case F_LEADER_START:
         if (parse_number(v, ~0ULL, &n) != 0)
-            return fail(err, errlen, "bad leader_start");
+            return okta_fail(err, errlen, "bad leader_start");
         r->leader_start = n;
         return 0;
     case F_BOOT_ID:
         if (!boot_id_valid(v))
-            return fail(err, errlen, "bad boot_id");
+            return okta_fail(err, errlen, "bad boot_id");
         memcpy(r->boot_id, v, OKTA_BOOT_ID_LEN + 1);
         return 0;
     case F_OPENED:
         if (parse_number(v, 1ULL << 40, &n) != 0)
-            return fail(err, errlen, "bad opened");
+            return okta_fail(err, errlen, "bad opened");
         r->opened = (long long)n;
         return 0;
     case F_ENDED:
         if (parse_number(v, 1, &n) != 0)
-            return fail(err, errlen, "bad ended");
+            return okta_fail(err, errlen, "bad ended");
         r->ended = n == 1;
         return 0;
     case F_LOGIND_SESSION:
         if (!logind_id_valid(v))
-            return fail(err, errlen, "bad logind_session");
+            return okta_fail(err, errlen, "bad logind_session");
         break;
     default:
         break;
     }
     slot = string_slot(r, f);
     if (slot == NULL)
-        return fail(err, errlen, "internal error");
+        return okta_fail(err, errlen, "internal error");
     *slot = strdup(v);
-    return *slot != NULL ? 0 : fail(err, errlen, "out of memory");
+    return *slot != NULL ? 0 : okta_fail(err, errlen, "out of memory");
 }
 
 int okta_record_parse(const char *text, size_t len, struct okta_login_record *r, char *err,
@@ -284,15 +272,15 @@ int okta_record_parse(const char *text, size_t len, struct okta_login_record *r,
 
     memset(r, 0, sizeof(*r));
     if (len > OKTA_RECORD_MAX_BYTES)
-        return fail(err, errlen, "larger than %d bytes", OKTA_RECORD_MAX_BYTES);
+        return okta_fail(err, errlen, "larger than %d bytes", OKTA_RECORD_MAX_BYTES);
     if (len == 0)
-        return fail(err, errlen, "empty");
+        return okta_fail(err, errlen, "empty");
     /* A record always ends with a newline: anything else was cut short. */
     if (text[len - 1] != '\n')
-        return fail(err, errlen, "truncated (no final newline)");
+        return okta_fail(err, errlen, "truncated (no final newline)");
     value = malloc(OKTA_RECORD_FIELD_MAX + 1);
     if (value == NULL)
-        return fail(err, errlen, "out of memory");
+        return okta_fail(err, errlen, "out of memory");
     while (pos < len) {
         const char *start = text + pos, *nl = memchr(start, '\n', len - pos);
         size_t linelen = (size_t)(nl - start), keylen;
@@ -304,27 +292,27 @@ int okta_record_parse(const char *text, size_t len, struct okta_login_record *r,
         while (keylen < linelen && start[keylen] != ' ')
             keylen++;
         if (keylen == linelen) {
-            fail(err, errlen, "line %d: expected key and value", line);
+            okta_fail(err, errlen, "line %d: expected key and value", line);
             goto out;
         }
         for (int i = 0; i < F_COUNT; i++)
             if (strlen(field_names[i]) == keylen && memcmp(field_names[i], start, keylen) == 0)
                 f = (enum field)i;
         if (f == F_COUNT) {
-            fail(err, errlen, "line %d: unknown key", line);
+            okta_fail(err, errlen, "line %d: unknown key", line);
             goto out;
         }
         if (seen[f]) {
-            fail(err, errlen, "line %d: %s given twice", line, field_names[f]);
+            okta_fail(err, errlen, "line %d: %s given twice", line, field_names[f]);
             goto out;
         }
         if (f != F_VERSION && !seen[F_VERSION]) {
-            fail(err, errlen, "line %d: the format version must come first", line);
+            okta_fail(err, errlen, "line %d: the format version must come first", line);
             goto out;
         }
         seen[f] = true;
         if (decode(start + keylen + 1, linelen - keylen - 1, value) != 0) {
-            fail(err, errlen, "line %d: malformed value for %s", line, field_names[f]);
+            okta_fail(err, errlen, "line %d: malformed value for %s", line, field_names[f]);
             goto out;
         }
         if (set_field(r, f, value, err, errlen) != 0)
@@ -332,7 +320,7 @@ int okta_record_parse(const char *text, size_t len, struct okta_login_record *r,
     }
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         if (!seen[required[i]]) {
-            fail(err, errlen, "%s missing", field_names[required[i]]);
+            okta_fail(err, errlen, "%s missing", field_names[required[i]]);
             goto out;
         }
     }

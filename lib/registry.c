@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "okta/result.h"
 #include "okta/registry.h"
 
 #include "okta/ascii.h"
@@ -16,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,25 +29,13 @@
 #define TEMP_PREFIX ".tmp-"
 #define NAME_HEX 32
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int check_private(const struct stat *st, const char *what, char *err, size_t errlen)
 {
     if (st->st_uid != OKTA_CONFIG_OWNER)
-        return fail(err, errlen, "%s: not owned by root", what);
+        return okta_fail(err, errlen, "%s: not owned by root", what);
     if (st->st_mode & (S_IRWXG | S_IRWXO))
-        return fail(err, errlen, "%s: accessible by group or other", what);
+        return okta_fail(err, errlen, "%s: accessible by group or other", what);
     return 0;
 }
 
@@ -57,22 +45,22 @@ int okta_registry_open_dir(const char *state_dir, bool create, char *err, size_t
     int fd;
 
     if (state_dir == NULL || state_dir[0] != '/')
-        return fail(err, errlen, "state_dir: must be an absolute path");
+        return okta_fail(err, errlen, "state_dir: must be an absolute path");
     fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && create) {
         if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
-            return fail(err, errlen, "%s: cannot create: %s", state_dir, strerror(errno));
+            return okta_fail(err, errlen, "%s: cannot create: %s", state_dir, strerror(errno));
         fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
         if (errno == ELOOP || errno == ENOTDIR)
-            return fail(err, errlen, "%s: not a directory (or a symbolic link)", state_dir);
-        return fail(err, errlen, "%s: cannot open: %s", state_dir, strerror(errno));
+            return okta_fail(err, errlen, "%s: not a directory (or a symbolic link)", state_dir);
+        return okta_fail(err, errlen, "%s: cannot open: %s", state_dir, strerror(errno));
     }
     if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
         check_private(&st, state_dir, err, errlen) != 0) {
         if (!S_ISDIR(st.st_mode))
-            fail(err, errlen, "%s: not a directory", state_dir);
+            okta_fail(err, errlen, "%s: not a directory", state_dir);
         close(fd);
         return -1;
     }
@@ -130,20 +118,20 @@ int okta_state_write(int dir_fd, const char *name, const char *text, size_t len,
     int fd;
 
     if (random_hex(temp + sizeof(TEMP_PREFIX) - 1) != 0)
-        return fail(err, errlen, "getrandom: %s", strerror(errno));
+        return okta_fail(err, errlen, "getrandom: %s", strerror(errno));
     memcpy(temp, TEMP_PREFIX, sizeof(TEMP_PREFIX) - 1);
     fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return fail(err, errlen, "cannot create %s: %s", name, strerror(errno));
+        return okta_fail(err, errlen, "cannot create %s: %s", name, strerror(errno));
     if (write_all(fd, text, len) != 0 || (sync && fsync(fd) != 0)) {
-        fail(err, errlen, "cannot write %s: %s", name, strerror(errno));
+        okta_fail(err, errlen, "cannot write %s: %s", name, strerror(errno));
         close(fd);
         unlinkat(dir_fd, temp, 0);
         return -1;
     }
     close(fd);
     if (renameat(dir_fd, temp, dir_fd, name) != 0) {
-        fail(err, errlen, "cannot rename %s: %s", name, strerror(errno));
+        okta_fail(err, errlen, "cannot rename %s: %s", name, strerror(errno));
         unlinkat(dir_fd, temp, 0);
         return -1;
     }
@@ -162,7 +150,7 @@ static int write_atomically(int dir_fd, const char *name, const struct okta_logi
     int rc;
 
     if (text == NULL)
-        return fail(err, errlen, "record too large or out of memory");
+        return okta_fail(err, errlen, "record too large or out of memory");
     rc = okta_state_write(dir_fd, name, text, len, true, err, errlen);
     okta_secret_free(text);
     return rc;
@@ -174,9 +162,9 @@ int okta_registry_add(int dir_fd, const struct okta_login_record *r, char *name_
     char name[NAME_HEX + sizeof(RECORD_SUFFIX)];
 
     if (name_len < sizeof(name))
-        return fail(err, errlen, "internal error: name buffer too small");
+        return okta_fail(err, errlen, "internal error: name buffer too small");
     if (random_hex(name) != 0)
-        return fail(err, errlen, "getrandom: %s", strerror(errno));
+        return okta_fail(err, errlen, "getrandom: %s", strerror(errno));
     memcpy(name + NAME_HEX, RECORD_SUFFIX, sizeof(RECORD_SUFFIX));
     if (write_atomically(dir_fd, name, r, err, errlen) != 0)
         return -1;
@@ -188,7 +176,7 @@ int okta_registry_replace(int dir_fd, const char *name, const struct okta_login_
                           char *err, size_t errlen)
 {
     if (!okta_registry_name_valid(name))
-        return fail(err, errlen, "not a record name");
+        return okta_fail(err, errlen, "not a record name");
     return write_atomically(dir_fd, name, r, err, errlen);
 }
 
@@ -201,10 +189,10 @@ int okta_state_read(int dir_fd, const char *name, char *buf, size_t cap, size_t 
 
     fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return fail(err, errlen, "cannot open: %s",
+        return okta_fail(err, errlen, "cannot open: %s",
                     errno == ELOOP ? "a symbolic link" : strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(err, errlen, "not a regular file");
+        okta_fail(err, errlen, "not a regular file");
         goto out;
     }
     if (check_private(&st, name, err, errlen) != 0)
@@ -214,7 +202,7 @@ int okta_state_read(int dir_fd, const char *name, char *buf, size_t cap, size_t 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            fail(err, errlen, "read error: %s", strerror(errno));
+            okta_fail(err, errlen, "read error: %s", strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -229,7 +217,7 @@ int okta_state_read(int dir_fd, const char *name, char *buf, size_t cap, size_t 
             n = read(fd, &extra, 1);
         while (n < 0 && errno == EINTR);
         if (n != 0) {
-            fail(err, errlen, "larger than %zu bytes", cap);
+            okta_fail(err, errlen, "larger than %zu bytes", cap);
             goto out;
         }
     }
@@ -249,10 +237,10 @@ int okta_registry_read(int dir_fd, const char *name, struct okta_login_record *r
 
     memset(r, 0, sizeof(*r));
     if (!okta_registry_name_valid(name))
-        return fail(err, errlen, "not a record name");
+        return okta_fail(err, errlen, "not a record name");
     text = malloc(OKTA_RECORD_MAX_BYTES);
     if (text == NULL)
-        return fail(err, errlen, "out of memory");
+        return okta_fail(err, errlen, "out of memory");
     if (okta_state_read(dir_fd, name, text, OKTA_RECORD_MAX_BYTES, &got, err, errlen) == 0)
         rc = okta_record_parse(text, got, r, err, errlen);
     okta_wipe(text, OKTA_RECORD_MAX_BYTES);
@@ -295,7 +283,7 @@ int okta_registry_list(int dir_fd, char ***names_out, size_t *n_out, char *err, 
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         if (fd >= 0)
             close(fd);
-        return fail(err, errlen, "cannot list the registry: %s", strerror(errno));
+        return okta_fail(err, errlen, "cannot list the registry: %s", strerror(errno));
     }
     rewinddir(d); /* the duplicate shares the offset of an earlier listing */
     while ((e = readdir(d)) != NULL) {
@@ -323,7 +311,7 @@ int okta_registry_list(int dir_fd, char ***names_out, size_t *n_out, char *err, 
 oom:
     closedir(d);
     okta_registry_names_free(names, n);
-    return fail(err, errlen, "out of memory");
+    return okta_fail(err, errlen, "out of memory");
 }
 
 int okta_registry_sweep_temporaries(int dir_fd, long max_age)

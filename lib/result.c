@@ -65,3 +65,13 @@ void okta_escape_for_log(char *dst, size_t dstlen, const char *src, size_t srcle
     }
     dst[o] = '\0';
 }
+
+int okta_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}

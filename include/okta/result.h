@@ -47,6 +47,10 @@ enum okta_status okta_result_set(struct okta_result *r, enum okta_status status,
 
 const char *okta_status_name(enum okta_status s);
 
+/* Writes a printf-style message to err (the library's local error
+ * buffers); returns -1 for "return okta_fail(...)". */
+int okta_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * Copies text that came from the network or a user into dst so that it can
  * be logged safely: printable ASCII is kept, everything else becomes \xHH,
