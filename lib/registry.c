@@ -57,8 +57,12 @@ int okta_registry_open_dir(const char *state_dir, bool create, char *err, size_t
             return okta_fail(err, errlen, "%s: not a directory (or a symbolic link)", state_dir);
         return okta_fail(err, errlen, "%s: cannot open: %s", state_dir, strerror(errno));
     }
-    if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        check_private(&st, state_dir, err, errlen) != 0) {
+    if (fstat(fd, &st) != 0) {
+        okta_fail(err, errlen, "%s: cannot stat: %s", state_dir, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || check_private(&st, state_dir, err, errlen) != 0) {
         if (!S_ISDIR(st.st_mode))
             okta_fail(err, errlen, "%s: not a directory", state_dir);
         close(fd);
@@ -178,6 +182,32 @@ int okta_registry_replace(int dir_fd, const char *name, const struct okta_login_
     if (!okta_registry_name_valid(name))
         return okta_fail(err, errlen, "not a record name");
     return write_atomically(dir_fd, name, r, err, errlen);
+}
+
+int okta_state_create_once(int dir_fd, const char *name, const char *text, size_t len, char *err,
+                           size_t errlen)
+{
+    char temp[sizeof(TEMP_PREFIX) + NAME_HEX];
+    int fd, rc = 0;
+
+    if (random_hex(temp + sizeof(TEMP_PREFIX) - 1) != 0)
+        return okta_fail(err, errlen, "getrandom: %s", strerror(errno));
+    memcpy(temp, TEMP_PREFIX, sizeof(TEMP_PREFIX) - 1);
+    fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return okta_fail(err, errlen, "cannot create %s: %s", name, strerror(errno));
+    if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+        rc = okta_fail(err, errlen, "cannot write %s: %s", name, strerror(errno));
+    } else if (linkat(dir_fd, temp, dir_fd, name, 0) != 0) {
+        /* Another process made it first: theirs stands, complete. */
+        rc = errno == EEXIST ? 1 : okta_fail(err, errlen, "cannot link %s: %s", name,
+                                              strerror(errno));
+    } else {
+        fsync(dir_fd);
+    }
+    close(fd);
+    unlinkat(dir_fd, temp, 0);
+    return rc;
 }
 
 int okta_state_read(int dir_fd, const char *name, char *buf, size_t cap, size_t *len, char *err,

@@ -11,6 +11,7 @@
 #include "pam/pam_layer.h"
 
 #include "okta/authn.h"
+#include "okta/host_key.h"
 #include "okta/mac.h"
 #include "okta/secret.h"
 #include "okta/session.h"
@@ -137,13 +138,18 @@ static bool handoff_mac(const struct okta_pam_ctx *ctx, const char *session_id,
                         char mac[OKTA_MAC_HEX_LEN + 1])
 {
     const char *parts[] = { "pam_okta_session hand-off 1", session_id, user_id, pam_user };
+    char host_key[OKTA_HOST_KEY_HEX + 1];
     const char *key = ctx->cfg.api_token;
 
-    /* Without a token (agent = required) there is no secret to key it
-     * with: nothing is vouched for, and the monitor checks by login. */
-    if (key == NULL || key[0] == '\0')
-        return false;
+    /* Without a token (agent = required) the host's own key; without
+     * either nothing is vouched for, and the monitor checks by login. */
+    if (key == NULL || key[0] == '\0') {
+        if (!okta_host_key(ctx->cfg.state_dir, host_key))
+            return false;
+        key = host_key;
+    }
     okta_hmac_sha256_hex(key, strlen(key), parts, sizeof(parts) / sizeof(parts[0]), mac);
+    okta_wipe(host_key, sizeof(host_key));
     return true;
 }
 

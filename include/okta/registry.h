@@ -63,6 +63,11 @@ bool okta_registry_name_valid(const char *name);
  * the new, never a part.  The file is 0600; no symlink is followed. */
 int okta_state_write(int dir_fd, const char *name, const char *text, size_t len, bool sync,
                      char *err, size_t errlen);
+/* Creates name with text unless it exists (then leaves it untouched):
+ * returns 0 when created, 1 when it was there, -1 with err set.  A reader
+ * sees it complete or not at all. */
+int okta_state_create_once(int dir_fd, const char *name, const char *text, size_t len, char *err,
+                           size_t errlen);
 /* Reads name in the directory into buf: a regular file owned by root with
  * no access for group or other, of at most cap bytes, opened without
  * following a symlink.  *len receives the length (buf is not terminated). */

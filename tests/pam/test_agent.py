@@ -97,10 +97,12 @@ class AgentPaths(PamTestCase):
         self.assertAllHeaders(r)  # the daemon's token is on every request
         self.stop_daemon()
 
-    def test_without_a_token_the_hand_off_vouches_for_no_user(self):
-        # No key for the MAC: sshd's child hands over the session id alone,
-        # and a PAM_OKTA_USER_ID found in the monitor (planted, e.g. through
-        # pam_env's user_readenv) is refused, even one keyed with nothing.
+    def test_without_a_token_the_hand_off_is_keyed_with_the_host_key(self):
+        # No API token in the module: sshd's child vouches for the Okta user
+        # with a key of this host (state_dir/handoff.key, root's, 0600), and
+        # a PAM_OKTA_USER_ID keyed with anything else -- here the empty key
+        # -- is refused in the monitor (planted, e.g. through pam_env's
+        # user_readenv).
         import hashlib
         import hmac
         self.start_daemon()
@@ -111,19 +113,25 @@ class AgentPaths(PamTestCase):
                              ("open_session", "PAM_SUCCESS"), ("close_session", "PAM_SUCCESS")])
         child = [e for e in r.events if e["event"] == "child"][0]
         imported = {v["name"] for v in child["imported"]}
-        self.assertIn("PAM_OKTA_SESSION_ID", imported)
-        self.assertNotIn("PAM_OKTA_USER_ID", imported)
+        self.assertTrue({"PAM_OKTA_SESSION_ID", "PAM_OKTA_USER_ID"} <= imported, imported)
+        key_file = os.path.join(self.config["state_dir"], "handoff.key")
+        st = os.lstat(key_file)
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o600))
+        key = open(key_file).read()
+        self.assertRegex(key, r"^[0-9a-f]{64}\n$")
         sid = self.create_session("alice")
         uid = self.fake.session(sid)["userId"]
-        empty_key_mac = hmac.new(b"", b"".join(
-            part.encode() + b"\0" for part in ("pam_okta_session hand-off 1", sid, uid, "alice")),
-            hashlib.sha256).hexdigest()
-        r = self.run(["putenv:PAM_OKTA_SESSION_ID=" + sid,
-                      "putenv:PAM_OKTA_USER_ID=%s.%s" % (uid, empty_key_mac), "open_session"],
-                     conf=conf)
-        self.assertRc(r, "open_session", "PAM_SESSION_ERR")
-        self.assertLogged(r, text="handoff_forged: PAM_OKTA_USER_ID in the PAM environment was "
-                                  "not written by the module")
+        for forged_key in (b"", b"wrong"):
+            mac = hmac.new(forged_key, b"".join(
+                part.encode() + b"\0" for part in ("pam_okta_session hand-off 1", sid, uid,
+                                                    "alice")), hashlib.sha256).hexdigest()
+            r = self.run(["putenv:PAM_OKTA_SESSION_ID=" + sid,
+                          "putenv:PAM_OKTA_USER_ID=%s.%s" % (uid, mac), "open_session"],
+                         conf=conf)
+            self.assertRc(r, "open_session", "PAM_SESSION_ERR")
+            self.assertLogged(r, text="handoff_forged: PAM_OKTA_USER_ID in the PAM environment "
+                                      "was not written by the module")
+        self.assertEqual(open(key_file).read(), key, "made once, kept")
         self.stop_daemon()
 
     def test_answer_and_request_id_come_back_through_the_agent(self):
