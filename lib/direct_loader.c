@@ -14,6 +14,7 @@
 #include "okta/direct.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -63,22 +64,34 @@ static void load(void)
     char path[PATH_MAX + 64];
     const struct okta_direct_ops *(*entry)(void);
     const struct okta_direct_ops *ops;
+    char fd_path[40];
     struct stat st;
     void *handle;
+    int fd;
 
     if (library_path(path, sizeof(path)) != 0) {
         snprintf(load_error, sizeof(load_error), "cannot locate %s", OKTA_DIRECT_LIBRARY);
         return;
     }
-    /* Loaded into a root process: only what root alone could have put there. */
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+    /* Loaded into a root process: only what root alone could have put
+     * there, and the very file checked -- no symlink, no swap between the
+     * check and the load (dlopen goes through the descriptor). */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
         (st.st_mode & 022) != 0) {
         snprintf(load_error, sizeof(load_error),
-                 "%s is missing or not a root-owned file writable by root alone",
+                 "%s is missing, a symbolic link, or not a root-owned file writable by root "
+                 "alone",
                  OKTA_DIRECT_LIBRARY);
+        if (fd >= 0)
+            close(fd);
         return;
     }
-    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+    /* Without /proc (a bare chroot) the checked path is all there is. */
+    handle = dlopen(access("/proc/self/fd", F_OK) == 0 ? fd_path : path,
+                    RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    close(fd);
     if (handle == NULL) {
         snprintf(load_error, sizeof(load_error), "cannot load %s", OKTA_DIRECT_LIBRARY);
         return;

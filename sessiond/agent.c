@@ -198,8 +198,14 @@ static void *accept_loop(void *p)
             break;
         }
         fd = accept4(agent->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue; /* EAGAIN after a peer gave up, EMFILE: the next poll tells */
+        if (fd < 0) {
+            /* Out of descriptors the peer stays queued and the socket
+             * readable: wait for requests in flight to end instead of
+             * spinning.  (EAGAIN: a peer gave up; the next poll tells.) */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                okta_sleep_ms(100);
+            continue;
+        }
         if (!peer_is_root(fd)) {
             close(fd);
             continue;

@@ -185,6 +185,35 @@ class AgentPaths(PamTestCase):
         self.assertIn("pam_okta_session_direct.so", maps)
         self.assertIn("libcurl", maps)
 
+    def test_the_direct_transport_is_loaded_only_from_a_root_file_not_a_link(self):
+        # The module dlopens the file it checked, through its descriptor: a
+        # symlink beside the module (to any root-owned library) is refused.
+        import shutil
+        import harness
+        mods = os.path.join(self.dir, "modules")
+        os.mkdir(mods)
+        module = os.path.join(mods, os.path.basename(harness.MODULE))
+        shutil.copy(harness.MODULE, module)
+        real = os.path.join(os.path.dirname(os.path.realpath(harness.MODULE)),
+                            "pam_okta_session_direct.so")
+        beside = os.path.join(mods, "pam_okta_session_direct.so")
+        os.symlink(real, beside)
+        saved, harness.MODULE = harness.MODULE, module
+        try:
+            refused = self.run("authenticate", answers=self.credentials(),
+                               conf=self.module_conf("no"))
+            os.unlink(beside)
+            shutil.copy(real, beside)
+            os.chmod(beside, 0o644)
+            loaded = self.run("authenticate", answers=self.credentials(),
+                              conf=self.module_conf("no"))
+        finally:
+            harness.MODULE = saved
+        self.assertNotEqual(refused.call("authenticate")["rc"], "PAM_SUCCESS")
+        self.assertNoRequests(refused)
+        self.assertLogged(refused, text="is missing, a symbolic link, or not a root-owned file")
+        self.assertRc(loaded, "authenticate", "PAM_SUCCESS")
+
     # ---- no daemon -----------------------------------------------------------
 
     def test_auto_without_a_daemon_talks_to_okta_directly(self):
