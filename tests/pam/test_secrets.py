@@ -8,6 +8,7 @@ password nor the session token once they were used (wiped, DESIGN §8)."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import unittest
 
@@ -49,6 +50,9 @@ def _driver_pid(confdir):
 
 
 @unittest.skipUnless(shutil.which("gcore"), "gdb's gcore is not installed")
+DUMP_TIMEOUT = 120
+
+
 class CoreDump(PamTestCase):
     """What a core dump (or a swapped page) of the login process shows while
     the session is open."""
@@ -60,14 +64,24 @@ class CoreDump(PamTestCase):
             pid = _driver_pid(self.confdir)
             self.assertIsNotNone(pid, "driver not found")
             prefix = os.path.join(self.dir, "core")
-            subprocess.run(["gcore", "-o", prefix, str(pid)], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            # gcore is a script around gdb: on a timeout the whole group
+            # goes, or gdb would keep the driver traced and its exit
+            # unreaped, and the run would wait for ever.
+            gcore = subprocess.Popen(["gcore", "-o", prefix, str(pid)], start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.assertEqual(gcore.wait(timeout=DUMP_TIMEOUT), 0, "gcore failed")
+            except subprocess.TimeoutExpired:
+                os.killpg(gcore.pid, signal.SIGKILL)
+                gcore.wait()
+                raise AssertionError("gcore took over %ss" % DUMP_TIMEOUT)
             with open("%s.%d" % (prefix, pid), "rb") as f:
                 cores.append(f.read())
             if os.environ.get("OKTA_TEST_KEEP_CORE"):
                 shutil.copy("%s.%d" % (prefix, pid), os.environ["OKTA_TEST_KEEP_CORE"])
             os.unlink("%s.%d" % (prefix, pid))
-        r = self.run(steps, answers=answers, pauses=[dump], **kw)
+        # The driver's own limit leaves gcore its time on a loaded machine.
+        r = self.run(steps, answers=answers, pauses=[dump], timeout=DUMP_TIMEOUT + 60, **kw)
         return r, cores[0]
 
     def assertNotInCore(self, core, secret, what):
