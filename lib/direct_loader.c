@@ -64,7 +64,6 @@ static void load(void)
     char path[PATH_MAX + 64];
     const struct okta_direct_ops *(*entry)(void);
     const struct okta_direct_ops *ops;
-    char fd_path[40];
     struct stat st;
     void *handle;
     int fd;
@@ -74,8 +73,11 @@ static void load(void)
         return;
     }
     /* Loaded into a root process: only what root alone could have put
-     * there, and the very file checked -- no symlink, no swap between the
-     * check and the load (dlopen goes through the descriptor). */
+     * there, and not through a symlink.  dlopen takes the path, not the
+     * descriptor: a library named /proc/self/fd/N makes gdb (and any tool
+     * that reads the link map from outside) open its own descriptor N and
+     * hang.  Swapping the file between check and load needs root's write
+     * access to the module's directory. */
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
         (st.st_mode & 022) != 0) {
@@ -87,10 +89,7 @@ static void load(void)
             close(fd);
         return;
     }
-    snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
-    /* Without /proc (a bare chroot) the checked path is all there is. */
-    handle = dlopen(access("/proc/self/fd", F_OK) == 0 ? fd_path : path,
-                    RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     close(fd);
     if (handle == NULL) {
         snprintf(load_error, sizeof(load_error), "cannot load %s", OKTA_DIRECT_LIBRARY);

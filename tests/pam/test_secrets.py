@@ -49,10 +49,10 @@ def _driver_pid(confdir):
     return None
 
 
-@unittest.skipUnless(shutil.which("gcore"), "gdb's gcore is not installed")
 DUMP_TIMEOUT = 120
 
 
+@unittest.skipUnless(shutil.which("gcore"), "gdb's gcore is not installed")
 class CoreDump(PamTestCase):
     """What a core dump (or a swapped page) of the login process shows while
     the session is open."""
