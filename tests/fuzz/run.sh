@@ -9,7 +9,7 @@ out=${FUZZ_OUT:-$(mktemp -d /tmp/okta-fuzz.XXXXXX)}
 secs=${FUZZ_SECONDS:-60}
 mkdir -p "$out"
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$top/include -I$top -I$top/tests/fuzz"
-libs="$(pkg-config --cflags --libs json-c libcurl) -lpthread"
+libs="$(pkg-config --cflags --libs json-c libcurl openssl) -lpthread"
 common="$top/lib/config.c $top/lib/json.c $top/lib/result.c $top/lib/secret.c $top/lib/response.c"
 for target in fuzz_session fuzz_error fuzz_authn fuzz_config fuzz_record; do
     case $target in
