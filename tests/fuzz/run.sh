@@ -16,7 +16,7 @@ for target in fuzz_session fuzz_error fuzz_authn fuzz_config fuzz_record; do
     # The authn state machine answers from the input, not from libcurl.
     fuzz_authn) src="$common $top/lib/authn.c $top/tests/fuzz/authn_transport.c" ;;
     fuzz_record) src="$common $top/lib/record.c" ;;
-    *) src="$common $top/lib/session.c $top/lib/http.c $top/lib/authn.c" ;;
+    *) src="$common $top/lib/session.c $top/lib/http.c $top/lib/authn.c $top/lib/clock.c $top/lib/transport.c $top/lib/agent_client.c" ;;
     esac
     # shellcheck disable=SC2086
     clang $cflags -o "$out/$target" "$top/tests/fuzz/$target.c" $src $libs
