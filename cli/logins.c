@@ -30,14 +30,6 @@ static const char *state_of(const struct okta_login_record *r, const char *boot_
     return "live";
 }
 
-static void field(char *dst, size_t len, const char *src)
-{
-    if (src == NULL || *src == '\0')
-        snprintf(dst, len, "-");
-    else
-        okta_escape_for_log(dst, len, src, strlen(src));
-}
-
 static void since(char *dst, size_t len, long long opened)
 {
     time_t t = (time_t)opened;
@@ -53,11 +45,11 @@ static void print_text(const struct cli *cli, const struct okta_login_record *r,
     char user[FIELD_MAX], login[FIELD_MAX], service[FIELD_MAX], tty[FIELD_MAX];
     char rhost[FIELD_MAX], when[32];
 
-    field(user, sizeof(user), r->pam_user);
-    field(login, sizeof(login), r->okta_login);
-    field(service, sizeof(service), r->service);
-    field(tty, sizeof(tty), r->tty);
-    field(rhost, sizeof(rhost), r->rhost);
+    okta_escape_field(user, sizeof(user), r->pam_user);
+    okta_escape_field(login, sizeof(login), r->okta_login);
+    okta_escape_field(service, sizeof(service), r->service);
+    okta_escape_field(tty, sizeof(tty), r->tty);
+    okta_escape_field(rhost, sizeof(rhost), r->rhost);
     since(when, sizeof(when), r->opened);
     printf("%-12s %-28s %-8s %-10s %-15s %-20s %7d  %s", user, login, service, tty, rhost,
            when, (int)r->leader_pid, state);

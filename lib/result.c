@@ -75,3 +75,11 @@ int okta_fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
     return -1;
 }
+
+void okta_escape_field(char *dst, size_t dstlen, const char *src)
+{
+    if (src == NULL || *src == '\0')
+        snprintf(dst, dstlen, "-");
+    else
+        okta_escape_for_log(dst, dstlen, src, strlen(src));
+}

@@ -10,14 +10,6 @@
 
 #define FIELD_MAX 300
 
-static void esc(char *dst, size_t len, const char *src)
-{
-    if (src == NULL || *src == '\0')
-        snprintf(dst, len, "-");
-    else
-        okta_escape_for_log(dst, len, src, strlen(src));
-}
-
 void okta_log_outcome(const struct okta_pam_ctx *ctx, int priority, const char *outcome,
                       const struct okta_result *res)
 {
@@ -25,13 +17,13 @@ void okta_log_outcome(const struct okta_pam_ctx *ctx, int priority, const char *
     char code[OKTA_ERROR_CODE_MAX * 4], reqid[OKTA_REQUEST_ID_MAX * 4];
     char detail[OKTA_DETAIL_MAX * 2];
 
-    esc(user, sizeof(user), ctx->user);
-    esc(login, sizeof(login), ctx->login);
-    esc(service, sizeof(service), ctx->service);
-    esc(rhost, sizeof(rhost), ctx->rhost);
-    esc(code, sizeof(code), res->error_code);
-    esc(reqid, sizeof(reqid), res->request_id);
-    esc(detail, sizeof(detail), res->detail);
+    okta_escape_field(user, sizeof(user), ctx->user);
+    okta_escape_field(login, sizeof(login), ctx->login);
+    okta_escape_field(service, sizeof(service), ctx->service);
+    okta_escape_field(rhost, sizeof(rhost), ctx->rhost);
+    okta_escape_field(code, sizeof(code), res->error_code);
+    okta_escape_field(reqid, sizeof(reqid), res->request_id);
+    okta_escape_field(detail, sizeof(detail), res->detail);
     pam_syslog(ctx->pamh, priority,
                "%s: %s user=%s login=%s service=%s rhost=%s http=%ld code=%s request_id=%s "
                "detail=\"%s\"",

@@ -9,14 +9,6 @@
 
 #define FIELD_MAX 300
 
-static void esc(char *dst, size_t len, const char *src)
-{
-    if (src == NULL || *src == '\0')
-        snprintf(dst, len, "-");
-    else
-        okta_escape_for_log(dst, len, src, strlen(src));
-}
-
 bool sessiond_rate_limit_low(const struct okta_result *res)
 {
     return res->rate_limit > 0 && res->rate_remaining >= 0 &&
@@ -38,14 +30,14 @@ void sessiond_log_record(int priority, const char *outcome, const struct okta_lo
     char rhost[FIELD_MAX], code[OKTA_ERROR_CODE_MAX * 4], reqid[OKTA_REQUEST_ID_MAX * 4];
     char detail[OKTA_DETAIL_MAX * 2];
 
-    esc(user, sizeof(user), r->pam_user);
-    esc(login, sizeof(login), r->okta_login);
-    esc(service, sizeof(service), r->service);
-    esc(tty, sizeof(tty), r->tty);
-    esc(rhost, sizeof(rhost), r->rhost);
-    esc(code, sizeof(code), res != NULL ? res->error_code : NULL);
-    esc(reqid, sizeof(reqid), res != NULL ? res->request_id : NULL);
-    esc(detail, sizeof(detail), res != NULL ? res->detail : NULL);
+    okta_escape_field(user, sizeof(user), r->pam_user);
+    okta_escape_field(login, sizeof(login), r->okta_login);
+    okta_escape_field(service, sizeof(service), r->service);
+    okta_escape_field(tty, sizeof(tty), r->tty);
+    okta_escape_field(rhost, sizeof(rhost), r->rhost);
+    okta_escape_field(code, sizeof(code), res != NULL ? res->error_code : NULL);
+    okta_escape_field(reqid, sizeof(reqid), res != NULL ? res->request_id : NULL);
+    okta_escape_field(detail, sizeof(detail), res != NULL ? res->detail : NULL);
     syslog(priority,
            "%s user=%s login=%s service=%s tty=%s rhost=%s leader=%d http=%ld code=%s "
            "request_id=%s detail=\"%s\"",
@@ -58,9 +50,9 @@ void sessiond_log_result(int priority, const char *outcome, const struct okta_re
     char code[OKTA_ERROR_CODE_MAX * 4], reqid[OKTA_REQUEST_ID_MAX * 4];
     char detail[OKTA_DETAIL_MAX * 2];
 
-    esc(code, sizeof(code), res->error_code);
-    esc(reqid, sizeof(reqid), res->request_id);
-    esc(detail, sizeof(detail), res->detail);
+    okta_escape_field(code, sizeof(code), res->error_code);
+    okta_escape_field(reqid, sizeof(reqid), res->request_id);
+    okta_escape_field(detail, sizeof(detail), res->detail);
     syslog(priority,
            "%s http=%ld code=%s request_id=%s detail=\"%s\": nothing is ended while Okta "
            "cannot be asked",

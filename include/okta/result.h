@@ -57,5 +57,8 @@ int okta_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
  * and the result is truncated to dstlen - 1 bytes.
  */
 void okta_escape_for_log(char *dst, size_t dstlen, const char *src, size_t srclen);
+/* The same for a NUL-terminated field of a log or listing line; "-" when
+ * src is NULL or empty. */
+void okta_escape_field(char *dst, size_t dstlen, const char *src);
 
 #endif
