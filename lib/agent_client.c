@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -78,13 +79,22 @@ int okta_agent_write_full(int fd, const void *buf, size_t n, long deadline_ms)
     return 0;
 }
 
-/* A connected socket to a daemon running as root, or -1. */
-static int connect_agent(const char *path, long deadline_ms)
+#define BACKLOG_RETRY_MS 10
+
+/*
+ * A connected socket to a daemon running as root, or -1.  A Unix socket
+ * whose backlog is full refuses a non-blocking connect with EAGAIN (there
+ * is no connect in progress to wait for): the daemon is alive but swamped.
+ * With agent = required there is no other way to Okta, so the connect is
+ * tried again until the deadline; with auto the module goes directly.
+ */
+static int connect_agent(const char *path, long deadline_ms, bool patient)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     struct ucred peer;
     socklen_t len = sizeof(peer);
-    int fd, err = 0;
+    long left;
+    int fd;
 
     if (strlen(path) >= sizeof(addr.sun_path))
         return -1;
@@ -92,14 +102,13 @@ static int connect_agent(const char *path, long deadline_ms)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        /* A full backlog: the daemon is swamped; wait a little, within budget. */
-        if (errno != EAGAIN && errno != EINPROGRESS)
+    while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        if (errno == EINTR)
+            continue;
+        left = deadline_ms - okta_monotonic_ms();
+        if (errno != EAGAIN || !patient || left <= 0)
             goto fail;
-        if (wait_fd(fd, POLLOUT, deadline_ms) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
-            goto fail;
-        len = sizeof(peer);
+        okta_sleep_ms(left < BACKLOG_RETRY_MS ? left : BACKLOG_RETRY_MS);
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != 0)
         goto fail;
@@ -167,7 +176,7 @@ enum okta_agent_call okta_agent_request(struct okta_client *c, enum okta_method 
     if (c->budget_ms <= 0 || rq.path_len > OKTA_AGENT_PATH_MAX ||
         rq.forward_len > OKTA_AGENT_FORWARD_MAX || rq.body_len > OKTA_AGENT_BODY_MAX)
         return OKTA_AGENT_NOT_HANDED;
-    fd = connect_agent(c->cfg->agent_socket, deadline);
+    fd = connect_agent(c->cfg->agent_socket, deadline, c->cfg->agent == OKTA_AGENT_REQUIRED);
     if (fd < 0)
         return OKTA_AGENT_NOT_HANDED;
     /* The daemon acts only on a complete request: until the last byte is

@@ -11,8 +11,12 @@
 #include "okta/agent.h"
 #include "okta/secret.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /* A module writes its whole request at once; a peer that does not is not
@@ -28,6 +32,43 @@ struct request {
     char forward[OKTA_AGENT_FORWARD_MAX + 1];
     char *body;
 };
+
+/* The APIs the module calls, and nothing else: the daemon holds the API
+ * token, so a request it carries is made with the token's authority.  A
+ * path is also refused if a client library or a proxy could read it as
+ * another one (dot segments, percent-escapes, an empty segment). */
+static bool path_allowed(const char *path)
+{
+    static const char *const prefixes[] = { "/api/v1/authn", "/api/v1/sessions" };
+    const char *p;
+    size_t i, n;
+
+    if (strcmp(path, "/api/v1/users/me") == 0)
+        return true;
+    if (strstr(path, "/.") != NULL || strstr(path, "//") != NULL || strchr(path, '%') != NULL)
+        return false;
+    for (p = path; *p != '\0'; p++) {
+        if (!isalnum((unsigned char)*p) && strchr("/-_.?=&", *p) == NULL)
+            return false;
+    }
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        n = strlen(prefixes[i]);
+        if (strncmp(path, prefixes[i], n) == 0 &&
+            (path[n] == '\0' || path[n] == '/' || path[n] == '?'))
+            return true;
+    }
+    return false;
+}
+
+/* X-Forwarded-For carries the client's address, which Okta's network
+ * zones and policies trust from a request made with an API token. */
+static bool forward_allowed(const char *forward)
+{
+    unsigned char addr[16];
+
+    return forward[0] == '\0' || inet_pton(AF_INET, forward, addr) == 1 ||
+           inet_pton(AF_INET6, forward, addr) == 1;
+}
 
 static int read_request(int fd, struct request *rq)
 {
@@ -48,6 +89,11 @@ static int read_request(int fd, struct request *rq)
     rq->forward[h->forward_len] = '\0';
     if (strlen(rq->path) != h->path_len || strlen(rq->forward) != h->forward_len)
         return -1;
+    if (!path_allowed(rq->path) || !forward_allowed(rq->forward)) {
+        syslog(LOG_WARNING, "agent: refused a request outside the Okta APIs the module uses "
+               "(method %u)", (unsigned)h->method);
+        return -1;
+    }
     if (h->body_len == 0)
         return 0;
     rq->body = malloc(h->body_len);
