@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ static int read_request(int fd, struct request *rq)
 {
     long deadline = okta_monotonic_ms() + REQUEST_READ_MS;
     struct okta_agent_request_head *h = &rq->head;
+    struct iovec iov[3];
 
     if (okta_agent_read_full(fd, h, sizeof(*h), deadline) != 0)
         return -1;
@@ -82,8 +84,13 @@ static int read_request(int fd, struct request *rq)
         h->retries > 10 || h->path_len == 0 || h->path_len > OKTA_AGENT_PATH_MAX ||
         h->forward_len > OKTA_AGENT_FORWARD_MAX || h->body_len > OKTA_AGENT_BODY_MAX)
         return -1;
-    if (okta_agent_read_full(fd, rq->path, h->path_len, deadline) != 0 ||
-        okta_agent_read_full(fd, rq->forward, h->forward_len, deadline) != 0)
+    /* The rest of the frame in one read where it has all arrived. */
+    if (h->body_len > 0 && (rq->body = malloc(h->body_len)) == NULL)
+        return -1;
+    iov[0] = (struct iovec){ rq->path, h->path_len };
+    iov[1] = (struct iovec){ rq->forward, h->forward_len };
+    iov[2] = (struct iovec){ rq->body, h->body_len };
+    if (okta_agent_readv_full(fd, iov, h->body_len > 0 ? 3 : 2, deadline) != 0)
         return -1;
     rq->path[h->path_len] = '\0';
     rq->forward[h->forward_len] = '\0';
@@ -94,18 +101,14 @@ static int read_request(int fd, struct request *rq)
                "(method %u)", (unsigned)h->method);
         return -1;
     }
-    if (h->body_len == 0)
-        return 0;
-    rq->body = malloc(h->body_len);
-    if (rq->body == NULL)
-        return -1;
-    return okta_agent_read_full(fd, rq->body, h->body_len, deadline);
+    return 0;
 }
 
 static void write_answer(int fd, const struct okta_response *resp, const struct okta_result *res,
                          long deadline)
 {
     struct okta_agent_answer_head a;
+    struct iovec iov[2];
 
     memset(&a, 0, sizeof(a));
     a.magic = OKTA_AGENT_ANSWER_MAGIC;
@@ -123,8 +126,9 @@ static void write_answer(int fd, const struct okta_response *resp, const struct 
     memcpy(a.error_code, res->error_code, sizeof(a.error_code));
     memcpy(a.error_id, res->error_id, sizeof(a.error_id));
     memcpy(a.detail, res->detail, sizeof(a.detail));
-    if (okta_agent_write_full(fd, &a, sizeof(a), deadline) == 0 && a.body_len > 0)
-        okta_agent_write_full(fd, resp->body, a.body_len, deadline);
+    iov[0] = (struct iovec){ &a, sizeof(a) };
+    iov[1] = (struct iovec){ resp->body, a.body_len };
+    okta_agent_writev_full(fd, iov, a.body_len > 0 ? 2 : 1, deadline);
 }
 
 void okta_agent_refuse(int fd)
