@@ -38,18 +38,25 @@ struct request {
  * token, so a request it carries is made with the token's authority.  A
  * path is also refused if a client library or a proxy could read it as
  * another one (dot segments, percent-escapes, an empty segment). */
-static bool path_allowed(const char *path)
+static bool path_allowed(const char *org_url, const char *path)
 {
     static const char *const prefixes[] = { "/api/v1/authn", "/api/v1/sessions" };
     const char *p;
-    size_t i, n;
+    size_t i, n = strlen(org_url);
 
+    /* Okta's links (a factor's verify, a push's poll) are absolute: on
+     * this daemon's org, else refused (as okta_direct_request would). */
+    if (path[0] != '/') {
+        if (strncmp(path, org_url, n) != 0 || path[n] != '/')
+            return false;
+        path += n;
+    }
     if (strcmp(path, "/api/v1/users/me") == 0)
         return true;
     if (strstr(path, "/.") != NULL || strstr(path, "//") != NULL || strchr(path, '%') != NULL)
         return false;
     for (p = path; *p != '\0'; p++) {
-        if (!isalnum((unsigned char)*p) && strchr("/-_.?=&", *p) == NULL)
+        if (!isalnum((unsigned char)*p) && strchr("/-_.?=&:", *p) == NULL)
             return false;
     }
     for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -71,7 +78,7 @@ static bool forward_allowed(const char *forward)
            inet_pton(AF_INET6, forward, addr) == 1;
 }
 
-static int read_request(int fd, struct request *rq)
+static int read_request(int fd, const struct okta_config *cfg, struct request *rq)
 {
     long deadline = okta_monotonic_ms() + REQUEST_READ_MS;
     struct okta_agent_request_head *h = &rq->head;
@@ -96,7 +103,7 @@ static int read_request(int fd, struct request *rq)
     rq->forward[h->forward_len] = '\0';
     if (strlen(rq->path) != h->path_len || strlen(rq->forward) != h->forward_len)
         return -1;
-    if (!path_allowed(rq->path) || !forward_allowed(rq->forward)) {
+    if (!path_allowed(cfg->org_url, rq->path) || !forward_allowed(rq->forward)) {
         syslog(LOG_WARNING, "agent: refused a request outside the Okta APIs the module uses "
                "(method %u)", (unsigned)h->method);
         return -1;
@@ -152,7 +159,7 @@ void okta_agent_serve(struct okta_agent *agent, int fd)
     long started = okta_monotonic_ms(), margin;
 
     okta_result_clear(&res);
-    if (rq == NULL || read_request(fd, rq) != 0) {
+    if (rq == NULL || read_request(fd, okta_agent_config(agent), rq) != 0) {
         /* Nothing was sent: the module may still talk to Okta itself. */
         okta_agent_refuse(fd);
         goto done;

@@ -19,6 +19,8 @@ import unittest
 
 import test_concurrency
 import test_hostile
+import test_mfa
+import test_real_org
 import test_service_errors
 import test_session_calls
 import test_unreachable
@@ -359,9 +361,16 @@ class AgentPaths(PamTestCase):
         """The daemon holds the API token: a root process cannot make it an
         admin API client, whatever path it writes."""
         self.start_daemon()
-        # A path the module uses goes to Okta (a session that does not exist).
+        # A path the module uses goes to Okta (a session that does not exist),
+        # and so does one of Okta's absolute links on the daemon's org.
         self.assertEqual(self.raw_request(b"/api/v1/sessions/102nosuchsession"), (1, 404))
+        org = self.fake.url.encode()
+        self.assertEqual(self.raw_request(org + b"/api/v1/sessions/102nosuchsession2"), (1, 404))
         refused = [
+            (org + b"/api/v1/users/00u1nobody", b""),
+            (org + b".evil.example/api/v1/sessions", b""),
+            (b"https://evil.example/api/v1/sessions", b""),
+            (org + b"/api/v1/authn/../users/00u1nobody", b""),
             (b"/api/v1/users/00u1nobody", b""),
             (b"/api/v1/users/00u1nobody/lifecycle/deactivate", b""),
             (b"/api/v1/authn/../users/00u1nobody", b""),
@@ -377,7 +386,8 @@ class AgentPaths(PamTestCase):
             with self.subTest(path=path, forward=forward):
                 self.assertEqual(self.raw_request(path, forward, method=1, body=b"{}"), (2, 0))
         self.assertEqual([(q.method, q.path) for q in self.fake.requests],
-                         [("GET", "/api/v1/sessions/102nosuchsession")])
+                         [("GET", "/api/v1/sessions/102nosuchsession"),
+                          ("GET", "/api/v1/sessions/102nosuchsession2")])
         self.assertTrue(wait_for(lambda: sum("refused a request outside the Okta APIs" in
                                              line.message for line in self.daemon.log)
                                  == len(refused), timeout=5),
@@ -535,6 +545,14 @@ class AgentHostileLaterCalls(ThroughAgent, test_hostile.HostileLaterCalls):
 
 
 class AgentSessionCallsAuthn(ThroughAgent, test_session_calls.SessionCallsAuthn):
+    pass
+
+
+class AgentMfa(ThroughAgent, test_mfa.Mfa):
+    """Factor links are absolute URLs of the org: the daemon carries them."""
+
+
+class AgentRealOrgFactors(ThroughAgent, test_real_org.RealOrgFactors):
     pass
 
 
