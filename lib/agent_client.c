@@ -39,28 +39,6 @@ static int wait_fd(int fd, short events, long deadline_ms)
     }
 }
 
-int okta_agent_read_full(int fd, void *buf, size_t n, long deadline_ms)
-{
-    char *p = buf;
-
-    while (n > 0) {
-        ssize_t got = recv(fd, p, n, MSG_DONTWAIT);
-        if (got > 0) {
-            p += got;
-            n -= (size_t)got;
-        } else if (got == 0) {
-            errno = ENODATA;
-            return -1;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-            if (wait_fd(fd, POLLIN, deadline_ms) != 0)
-                return -1;
-        } else {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Steps msg past the n bytes just moved. */
 static void consume(struct msghdr *msg, size_t n)
 {
@@ -116,23 +94,18 @@ int okta_agent_writev_full(int fd, struct iovec *iov, int n, long deadline_ms)
     return 0;
 }
 
+int okta_agent_read_full(int fd, void *buf, size_t n, long deadline_ms)
+{
+    struct iovec iov = { buf, n };
+
+    return okta_agent_readv_full(fd, &iov, 1, deadline_ms);
+}
+
 int okta_agent_write_full(int fd, const void *buf, size_t n, long deadline_ms)
 {
-    const char *p = buf;
+    struct iovec iov = { (void *)buf, n };
 
-    while (n > 0) {
-        ssize_t put = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (put > 0) {
-            p += put;
-            n -= (size_t)put;
-        } else if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline_ms) != 0)
-                return -1;
-        } else {
-            return -1;
-        }
-    }
-    return 0;
+    return okta_agent_writev_full(fd, &iov, 1, deadline_ms);
 }
 
 #define BACKLOG_RETRY_MS 10
