@@ -279,6 +279,15 @@ class LogindTestCase(unittest.TestCase):
 
 
 class Logind(LogindTestCase):
+    def test_the_shipped_unit_runs_the_daemon_and_its_agent(self):
+        """The hardened unit leaves the daemon what it needs: its agent's
+        socket (the read-only system once refused its directory)."""
+        lines = self.journal("okta-sessiond")
+        self.assertTrue([m for m in lines if m.startswith("started: ")], lines)
+        self.assertEqual([m for m in lines if "not started" in m], [])
+        wait_for(lambda: self.c.run(["test", "-S", "/run/pam_okta_session/agent.sock"],
+                                    check=False).returncode == 0, 5, "the agent's socket")
+
     def test_revoked_login_is_ended_by_logind_with_its_detached_processes(self):
         ended = self.login("logind-ended", 1001)
         kept = self.login("logind-kept", 1003)
