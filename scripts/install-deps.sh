@@ -18,6 +18,10 @@ packages="build-essential autoconf automake libtool pkg-config
   valgrind clang libclang-rt-14-dev
   curl ca-certificates gnuplot-nox cppcheck gdb nginx-light
   libsystemd-dev"
+# okta-sessiond's logind test boots a container (tests/logind).  Without
+# recommends: libnss-mymachines would edit /etc/nsswitch.conf.  It needs the
+# systemd of its own version, which apt may upgrade to.
+packages="$packages systemd-container"
 # Man page lint, and the Debian package and its lint.
 packages="$packages mandoc debhelper dpkg-dev fakeroot lintian"
 missing=""

@@ -307,6 +307,9 @@ class Logind(LogindTestCase):
                                "-p", "Leader", "-p", "Remote"]).stdout
             self.assertIn("Name=%s\n" % rec["pam_user"], show)
             self.assertIn("Scope=session-%s.scope\n" % session, show)
+            # The daemon finds the session from the record's leader (sshd's
+            # per-connection process): logind's leader of the session.
+            self.assertIn("Leader=%s\n" % rec["leader_pid"], show)
             for pid, (ppid, cgroup) in sleeps.items():
                 self.assertEqual(ppid, 1, (pid, ppid))
                 self.assertTrue(cgroup.endswith("/session-%s.scope" % session), cgroup)
