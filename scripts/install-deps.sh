@@ -21,7 +21,8 @@ packages="build-essential autoconf automake libtool pkg-config
 # okta-sessiond's logind test boots a container (tests/logind).  Without
 # recommends: libnss-mymachines would edit /etc/nsswitch.conf.  It needs the
 # systemd of its own version, which apt may upgrade to.
-packages="$packages systemd-container"
+# pam_systemd registers the container's SSH logins with logind.
+packages="$packages systemd-container libpam-systemd"
 # Man page lint, and the Debian package and its lint.
 packages="$packages mandoc debhelper dpkg-dev fakeroot lintian"
 missing=""

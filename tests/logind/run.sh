@@ -23,6 +23,9 @@ command -v systemd-nspawn >/dev/null || skip "no systemd-nspawn: install systemd
 for prog in unshare nsenter ip ssh /usr/sbin/sshd /lib/systemd/systemd-logind; do
     command -v "$prog" >/dev/null || skip "$prog missing (scripts/install-deps.sh)"
 done
+compgen -G '/lib/*/security/pam_systemd.so' >/dev/null ||
+    compgen -G '/usr/lib/*/security/pam_systemd.so' >/dev/null ||
+    skip "no pam_systemd.so: install libpam-systemd"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
     skip "no overlayfs in this kernel"
 [ -x "$builddir/okta-sessiond" ] || { echo "logind: $builddir/okta-sessiond not built"; exit 1; }

@@ -152,7 +152,9 @@ class LogindTestCase(unittest.TestCase):
         # The same stack without pam_systemd, for the login of the signal path.
         common = c.read("/etc/pam.d/common-session")
         if not re.search(r"^session\s+\S+\s+pam_systemd\.so", common, re.M):
-            raise RuntimeError("/etc/pam.d/common-session has no pam_systemd (libpam-systemd)")
+            # What pam-auth-update writes on a machine with libpam-systemd.
+            common += "session\toptional\tpam_systemd.so\n"
+            c.write("/etc/pam.d/common-session", common)
         c.write("/etc/pam.d/common-session-nologind",
                 re.sub(r"^session\s+\S+\s+pam_systemd\.so.*$", "", common, flags=re.M))
         cls.sshd_pam_nologind = cls.sshd_pam.replace(
