@@ -27,7 +27,7 @@ import glob
 import json
 import os
 import re
-import shutil
+import select
 import subprocess
 import sys
 import tempfile
@@ -73,6 +73,20 @@ def wait_for(predicate, timeout, what):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         time.sleep(0.1)
+
+
+def read_line(proc, timeout):
+    """The first line PROC writes ("" if it ends or TIMEOUT passes first)."""
+    deadline, out = time.monotonic() + timeout, b""
+    while not out.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+            break
+        chunk = os.read(proc.stdout.fileno(), 1)
+        if not chunk:
+            break
+        out += chunk
+    return out.decode("utf-8", "replace")
 
 
 def detach_command(tag):
@@ -236,7 +250,7 @@ class LogindTestCase(unittest.TestCase):
         (ssh process, Okta session id, record)."""
         before = len(self.fake.requests)
         proc = self.start_ssh(user, detach_command(tag))
-        line = proc.stdout.readline().decode()
+        line = read_line(proc, 30)
         if line != "ready\n":
             proc.kill()
             self.fail("%s's login: %r %s" % (user, line, proc.stderr.read().decode()))
@@ -308,6 +322,7 @@ class Logind(LogindTestCase):
             show = self.c.run(["loginctl", "show-session", session, "-p", "Name", "-p", "Scope",
                                "-p", "Leader", "-p", "Remote"]).stdout
             self.assertIn("Name=%s\n" % rec["pam_user"], show)
+            self.assertIn("Remote=yes\n", show)
             self.assertIn("Scope=session-%s.scope\n" % session, show)
             # The daemon finds the session from the record's leader (sshd's
             # per-connection process): logind's leader of the session.
@@ -345,6 +360,9 @@ class Logind(LogindTestCase):
                  SLACK, "logind to forget session %s" % session)
         self.assertNotIn("session-%s.scope" % session, self.c.run(
             ["systemctl", "list-units", "--all", "--no-legend", "--plain", "session-*"]).stdout)
+        # sshd's monitor, ended by logind, still ran close_session: no record.
+        wait_for(lambda: user not in [r["pam_user"] for r in self.records().values()],
+                 SLACK, "%s's record to go" % user)
 
         # By signals: disconnected too, but what left the tree lives on.
         user = signals[2]["pam_user"]
@@ -359,6 +377,13 @@ class Logind(LogindTestCase):
         self.assertEqual(set(self._sleeps(1003) or ()), set(kept[3]))
         self.assertEqual(self.daemon_lines("revoked", "logind-kept"), [])
         self.c.run(["loginctl", "show-session", kept[2]["logind_session"]])
+
+        # No secret in the container's journal (the module's, sshd's and the
+        # daemon's lines): passwords, the API token, session ids.
+        journal = self.c.run(["journalctl", "--no-pager", "-o", "cat"]).stdout
+        for secret in [self.fake.api_token] + list(self.passwords.values()) + [
+                ended[1], kept[1], signals[1]]:
+            self.assertNotIn(secret, journal)
 
     def _any_sleep(self, tag):
         return self.processes("sleep %d" % tag) or self.processes("sleep %d" % (tag + 1))
