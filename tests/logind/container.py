@@ -224,26 +224,24 @@ class Container:
 
     # ---- the end ---------------------------------------------------------------
 
-    def terminate(self, timeout=15):
-        """Powers the container off; kills it if that takes longer than TIMEOUT."""
+    def terminate(self, timeout=10):
+        """Ends the container: SIGKILL to its pid 1 takes its whole pid
+        namespace (a throw-away machine needs no clean power-off, which would
+        wait for what ignores SIGTERM); then nspawn exits."""
         if self.nspawn is None:
             return
-        if self.nspawn.poll() is None:
-            # nspawn asks the container's systemd to power off.
-            self.nspawn.terminate()
-            try:
-                self.nspawn.wait(timeout)
-            except subprocess.TimeoutExpired:
-                for pid in (self.init, self.nspawn.pid):
-                    try:
-                        if pid:
-                            os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                self.nspawn.wait(10)
         if self.init is not None:
-            # Its pid namespace dies with it: wait for the last process of it.
-            deadline = time.monotonic() + 10
+            try:
+                os.kill(self.init, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.nspawn.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.nspawn.kill()
+            self.nspawn.wait(timeout)
+        if self.init is not None:
+            deadline = time.monotonic() + timeout
             while os.path.exists("/proc/%d" % self.init) and time.monotonic() < deadline:
                 time.sleep(0.05)
         self.console.close()

@@ -6,16 +6,17 @@ project's okta-sessiond.service (the hardened unit, as shipped) with the
 module built with libsystemd installed in it, /etc/pam.d/sshd the example
 file (its common-session holds pam_systemd, before the module's line), and
 the fake Okta org on 127.0.0.1 outside.  Real ssh logins
-(keyboard-interactive) each leave two processes detached from the login's
-process tree: a "nohup sleep &" and a "setsid sleep" whose parents have
-exited (they now belong to the container's pid 1, but still to the login's
-logind scope).  The fake org then ends one login's Okta session as an
-administrator would.
+(keyboard-interactive) each leave three processes detached from the login's
+process tree: a "nohup sleep &", a "setsid sleep" and a sleep that ignores
+SIGTERM and SIGHUP, whose parents have exited (they now belong to the
+container's pid 1, but still to the login's logind scope).  The fake org
+then ends one login's Okta session as an administrator would.
 
   logind     the revoked login: disconnected within one interval plus the
              grace, ended through TerminateSession (the daemon's
-             ended_by_logind line), both detached processes gone, the scope
-             empty
+             ended_by_logind line), its detached processes gone (the one
+             that ignores SIGTERM by logind's SIGKILL after the grace), the
+             scope empty
   kept       a login of the same kind nobody revoked: connected, its
              detached processes alive (they do not die on their own)
   signals    a login without pam_systemd (no logind session), revoked at the
@@ -90,11 +91,13 @@ def read_line(proc, timeout):
 
 
 def detach_command(tag):
-    """What a login runs: two sleeps that leave its process tree (their
-    parents exit at once), then it prints ready and holds the login."""
+    """What a login runs: three sleeps that leave its process tree (their
+    parents exit at once) -- a nohup'd one, a setsid'd one and one that
+    ignores SIGTERM and SIGHUP -- then it prints ready and holds the login."""
     return ("(nohup sleep %d >/dev/null 2>&1 &); "
             "(setsid sleep %d >/dev/null 2>&1 </dev/null &); "
-            "echo ready; exec sleep 300" % (tag, tag + 1))
+            "( (trap '' TERM HUP; exec sleep %d >/dev/null 2>&1 </dev/null) & ); "
+            "echo ready; exec sleep 300" % (tag, tag + 1, tag + 2))
 
 
 class LogindTestCase(unittest.TestCase):
@@ -283,7 +286,7 @@ class LogindTestCase(unittest.TestCase):
 
     def _sleeps(self, tag):
         found = {}
-        for t in (tag, tag + 1):
+        for t in (tag, tag + 1, tag + 2):
             procs = self.processes("sleep %d" % t)
             if len(procs) != 1:
                 return None
@@ -306,10 +309,10 @@ class Logind(LogindTestCase):
 
     def test_revoked_login_is_ended_by_logind_with_its_detached_processes(self):
         ended = self.login("logind-ended", 1001)
-        kept = self.login("logind-kept", 1003)
+        kept = self.login("logind-kept", 1004)
         self.c.write("/etc/pam.d/sshd", self.sshd_pam_nologind)
         try:
-            signals = self.login("logind-signals", 1005)
+            signals = self.login("logind-signals", 1007)
         finally:
             self.c.write("/etc/pam.d/sshd", self.sshd_pam)
 
@@ -354,6 +357,9 @@ class Logind(LogindTestCase):
         self.assertEqual(len(self.daemon_lines("ended_by_logind", user)), 1,
                          self.journal("okta-sessiond"))
         self.assertEqual(self.daemon_lines("ending_login", user), [])
+        # SIGTERM from TerminateSession, SIGKILL through logind after the
+        # grace for the one that ignores it (else it lived on until the
+        # scope's stop timeout, 90 s).
         wait_for(lambda: not self._any_sleep(1001), GRACE + SLACK, "the detached sleeps to go")
         wait_for(lambda: self.c.run(["loginctl", "show-session", session],
                                     check=False).returncode != 0,
@@ -370,11 +376,11 @@ class Logind(LogindTestCase):
         self.assertEqual(len(self.daemon_lines("ending_login", user)), 1)
         self.assertEqual(self.daemon_lines("ended_by_logind", user), [])
         time.sleep(GRACE + 1)
-        self.assertEqual(set(self._sleeps(1005) or ()), set(signals[3]))
+        self.assertEqual(set(self._sleeps(1007) or ()), set(signals[3]))
 
         # Not revoked: still connected, its detached sleeps and scope alive.
         self.assertIsNone(kept[0].poll())
-        self.assertEqual(set(self._sleeps(1003) or ()), set(kept[3]))
+        self.assertEqual(set(self._sleeps(1004) or ()), set(kept[3]))
         self.assertEqual(self.daemon_lines("revoked", "logind-kept"), [])
         self.c.run(["loginctl", "show-session", kept[2]["logind_session"]])
 
@@ -386,7 +392,7 @@ class Logind(LogindTestCase):
             self.assertNotIn(secret, journal)
 
     def _any_sleep(self, tag):
-        return self.processes("sleep %d" % tag) or self.processes("sleep %d" % (tag + 1))
+        return any(self.processes("sleep %d" % t) for t in (tag, tag + 1, tag + 2))
 
 
 if __name__ == "__main__":
