@@ -50,8 +50,10 @@ def write(path, text, mode=0o600):
 
 def registry_arg(name, work):
     """The module's registry of logins goes to the work directory, never the
-    machine's; the baseline (an older build) may not know the key."""
-    return " state_dir=%s/state" % work if name == "module" else ""
+    machine's, and its requests straight to the fake org, never through a
+    daemon the machine may run (the agent has its own benchmark,
+    agent_bench.py); the baseline (an older build) knows neither key."""
+    return " state_dir=%s/state agent=no" % work if name == "module" else ""
 
 class Setup:
     """Files every variant needs, in a root-only work directory."""

@@ -48,6 +48,7 @@ def main():
     ap.add_argument("--command", default="bench/run.sh")
     args = ap.parse_args()
 
+    loadavg_start = os.getloadavg()[0]
     system = private_system()
     fake = system.fake
     sshd = Sshd(system).start()
@@ -103,19 +104,23 @@ def main():
         sshd.stop()
     r = {"command": args.command, "runs": args.runs, "rtt_ms": args.rtts,
          "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+         "loadavg_start": loadavg_start, "loadavg_end": os.getloadavg()[0],
+         "cores": os.cpu_count(),
          "variants": {v: {"wall_ms": walls[v], "round_trips": slope(args.rtts, walls[v]),
                           "requests_per_login": max(requests[v]) if requests[v] else 0}
                       for v in variants}}
     labels = {"permit": "pam_permit (no Okta)", "direct": "module, direct (`agent = no`)",
               "agent": "module through okta-sessiond (`agent = required`)"}
     lines = ["# A real SSH login at each round-trip time to Okta", "",
-             "Produced by `%s` on %s UTC: `ssh %s true` with keyboard-interactive against "
+             "Produced by `%s` on %s UTC (load average %.2f at start, %.2f at end, %d "
+             "cores): `ssh %s true` with keyboard-interactive against "
              "Debian's sshd and the example PAM service, median of %d runs each, "
              "interleaved. ssh exits when the session ends, before sshd's monitor runs "
              "close_session, so the time is what the user waits for; round trips = slope "
              "of wall time over round-trip time (requests: all of the login's, the DELETE "
              "included)." % (
-                 args.command, r["date"], USER, args.runs), "",
+                 args.command, r["date"], r["loadavg_start"], r["loadavg_end"], r["cores"],
+                 USER, args.runs), "",
              "| variant | " + " | ".join("%d ms RTT" % x for x in args.rtts)
              + " | round trips | requests |", "|---|" + "---|" * (len(args.rtts) + 2)]
     for v in variants:

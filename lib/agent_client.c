@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,6 +61,61 @@ int okta_agent_read_full(int fd, void *buf, size_t n, long deadline_ms)
     return 0;
 }
 
+/* Steps msg past the n bytes just moved. */
+static void consume(struct msghdr *msg, size_t n)
+{
+    while (msg->msg_iovlen > 0 && n >= msg->msg_iov->iov_len) {
+        n -= msg->msg_iov->iov_len;
+        msg->msg_iov++;
+        msg->msg_iovlen--;
+    }
+    if (msg->msg_iovlen > 0) {
+        msg->msg_iov->iov_base = (char *)msg->msg_iov->iov_base + n;
+        msg->msg_iov->iov_len -= n;
+    }
+}
+
+int okta_agent_readv_full(int fd, struct iovec *iov, int n, long deadline_ms)
+{
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+
+    consume(&msg, 0); /* skips empty pieces */
+    while (msg.msg_iovlen > 0) {
+        ssize_t got = recvmsg(fd, &msg, MSG_DONTWAIT);
+        if (got > 0) {
+            consume(&msg, (size_t)got);
+        } else if (got == 0) {
+            errno = ENODATA;
+            return -1;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (wait_fd(fd, POLLIN, deadline_ms) != 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int okta_agent_writev_full(int fd, struct iovec *iov, int n, long deadline_ms)
+{
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+
+    consume(&msg, 0);
+    while (msg.msg_iovlen > 0) {
+        ssize_t put = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (put > 0) {
+            consume(&msg, (size_t)put);
+        } else if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            if (wait_fd(fd, POLLOUT, deadline_ms) != 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int okta_agent_write_full(int fd, const void *buf, size_t n, long deadline_ms)
 {
     const char *p = buf;
@@ -78,13 +135,22 @@ int okta_agent_write_full(int fd, const void *buf, size_t n, long deadline_ms)
     return 0;
 }
 
-/* A connected socket to a daemon running as root, or -1. */
-static int connect_agent(const char *path, long deadline_ms)
+#define BACKLOG_RETRY_MS 10
+
+/*
+ * A connected socket to a daemon running as root, or -1.  A Unix socket
+ * whose backlog is full refuses a non-blocking connect with EAGAIN (there
+ * is no connect in progress to wait for): the daemon is alive but swamped.
+ * With agent = required there is no other way to Okta, so the connect is
+ * tried again until the deadline; with auto the module goes directly.
+ */
+static int connect_agent(const char *path, long deadline_ms, bool patient)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     struct ucred peer;
     socklen_t len = sizeof(peer);
-    int fd, err = 0;
+    long left;
+    int fd;
 
     if (strlen(path) >= sizeof(addr.sun_path))
         return -1;
@@ -92,14 +158,13 @@ static int connect_agent(const char *path, long deadline_ms)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        /* A full backlog: the daemon is swamped; wait a little, within budget. */
-        if (errno != EAGAIN && errno != EINPROGRESS)
+    while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        if (errno == EINTR)
+            continue;
+        left = deadline_ms - okta_monotonic_ms();
+        if (errno != EAGAIN || !patient || left <= 0)
             goto fail;
-        if (wait_fd(fd, POLLOUT, deadline_ms) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
-            goto fail;
-        len = sizeof(peer);
+        okta_sleep_ms(left < BACKLOG_RETRY_MS ? left : BACKLOG_RETRY_MS);
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != 0)
         goto fail;
@@ -160,6 +225,7 @@ enum okta_agent_call okta_agent_request(struct okta_client *c, enum okta_method 
         .body_len = (uint32_t)(body != NULL ? body_len : 0),
     };
     struct okta_agent_answer_head ans;
+    struct iovec iov[4];
     enum okta_agent_call call = OKTA_AGENT_NOT_HANDED;
     int fd;
 
@@ -167,18 +233,21 @@ enum okta_agent_call okta_agent_request(struct okta_client *c, enum okta_method 
     if (c->budget_ms <= 0 || rq.path_len > OKTA_AGENT_PATH_MAX ||
         rq.forward_len > OKTA_AGENT_FORWARD_MAX || rq.body_len > OKTA_AGENT_BODY_MAX)
         return OKTA_AGENT_NOT_HANDED;
-    fd = connect_agent(c->cfg->agent_socket, deadline);
+    fd = connect_agent(c->cfg->agent_socket, deadline, c->cfg->agent == OKTA_AGENT_REQUIRED);
     if (fd < 0)
         return OKTA_AGENT_NOT_HANDED;
     /* The daemon acts only on a complete request: until the last byte is
-     * written, nothing can have reached Okta. */
-    if (okta_agent_write_full(fd, &rq, sizeof(rq), deadline) != 0 ||
-        okta_agent_write_full(fd, path, rq.path_len, deadline) != 0 ||
-        okta_agent_write_full(fd, fwd, rq.forward_len, deadline) != 0 ||
-        (rq.body_len > 0 && okta_agent_write_full(fd, body, rq.body_len, deadline) != 0))
+     * written, nothing can have reached Okta.  One sendmsg, usually. */
+    iov[0] = (struct iovec){ &rq, sizeof(rq) };
+    iov[1] = (struct iovec){ (void *)path, rq.path_len };
+    iov[2] = (struct iovec){ (void *)fwd, rq.forward_len };
+    iov[3] = (struct iovec){ (void *)body, rq.body_len };
+    if (okta_agent_writev_full(fd, iov, rq.body_len > 0 ? 4 : 3, deadline) != 0)
         goto done;
     call = OKTA_AGENT_ANSWERED;
-    if (okta_agent_read_full(fd, &ans, sizeof(ans), deadline) != 0) {
+    /* The answer waits on Okta: poll before the first read, not after it. */
+    if (wait_fd(fd, POLLIN, deadline) != 0 ||
+        okta_agent_read_full(fd, &ans, sizeof(ans), deadline) != 0) {
         /* A Unix socket closed with our request unread resets: the daemon
          * stopped before it had taken the request, which went nowhere. */
         if (errno == ECONNRESET) {

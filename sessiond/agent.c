@@ -135,12 +135,27 @@ static bool peer_is_root(int fd)
     return false;
 }
 
+/* Takes q, the last connection queued, back out of the queue (lock held). */
+static void unqueue(struct okta_agent *agent, struct pending *q)
+{
+    struct pending **pp = &agent->queue;
+
+    while (*pp != q)
+        pp = &(*pp)->next;
+    *pp = NULL;
+    agent->queue_tail = pp;
+    agent->queued--;
+    if (--agent->active == 0)
+        pthread_cond_broadcast(&agent->idle_cond);
+}
+
 static void start_worker(struct okta_agent *agent, int fd)
 {
     struct pending *q = malloc(sizeof(*q));
     pthread_attr_t attr;
     pthread_t tid;
     bool taken = false;
+    int rc = 0;
 
     pthread_mutex_lock(&agent->lock);
     if (q != NULL && agent->active < MAX_ACTIVE) {
@@ -157,13 +172,23 @@ static void start_worker(struct okta_agent *agent, int fd)
             pthread_attr_init(&attr);
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
             pthread_attr_setstacksize(&attr, WORKER_STACK);
-            if (pthread_create(&tid, &attr, worker, agent) == 0)
-                agent->workers++;
+            rc = pthread_create(&tid, &attr, worker, agent);
             pthread_attr_destroy(&attr);
+            if (rc == 0) {
+                agent->workers++;
+            } else {
+                /* No thread would take it before a busy one frees up, which
+                 * may be a whole login's budget away: refuse it unsent now. */
+                unqueue(agent, q);
+                taken = false;
+            }
         }
-        pthread_cond_signal(&agent->work_cond);
+        if (taken)
+            pthread_cond_signal(&agent->work_cond);
     }
     pthread_mutex_unlock(&agent->lock);
+    if (rc != 0)
+        syslog(LOG_ERR, "agent: no thread for a request: %s", strerror(rc));
     if (!taken) {
         free(q);
         okta_agent_refuse(fd); /* the module then goes to Okta itself (agent=auto) */

@@ -19,10 +19,14 @@
 
 #define MAX_CONNECTIONS 128L
 
+/* Each waiting request thread has its own condition: with one shared
+ * condition, every finished transfer woke all hundred threads of a burst
+ * (a hundred times a hundred wake-ups per round trip). */
 struct job {
     CURL *easy;
     CURLcode rc;
     bool done;
+    pthread_cond_t done_cond;
     struct job *next;
 };
 
@@ -30,7 +34,6 @@ struct okta_agent_multi {
     CURLM *multi;
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t done_cond; /* a job finished */
     struct job *queue;        /* submitted, not yet added to the multi */
     bool stopping;
 };
@@ -51,7 +54,7 @@ static void add_queued(struct okta_agent_multi *m)
             pthread_mutex_lock(&m->lock);
             j->rc = CURLE_FAILED_INIT;
             j->done = true;
-            pthread_cond_broadcast(&m->done_cond);
+            pthread_cond_signal(&j->done_cond);
             pthread_mutex_unlock(&m->lock);
         }
     }
@@ -74,7 +77,7 @@ static void finish_done(struct okta_agent_multi *m)
         pthread_mutex_lock(&m->lock);
         j->rc = msg->data.result;
         j->done = true;
-        pthread_cond_broadcast(&m->done_cond);
+        pthread_cond_signal(&j->done_cond);
         pthread_mutex_unlock(&m->lock);
     }
 }
@@ -107,10 +110,12 @@ static int perform_in_multi(void *easy, void *arg)
 {
     struct okta_agent_multi *m = arg;
     struct job j = { .easy = easy };
+    int rc;
 
     /* HTTP/2 where Okta offers it; HTTP/1.1 otherwise (ALPN decides). */
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    pthread_cond_init(&j.done_cond, NULL);
     pthread_mutex_lock(&m->lock);
     j.next = m->queue;
     m->queue = &j;
@@ -118,9 +123,11 @@ static int perform_in_multi(void *easy, void *arg)
     curl_multi_wakeup(m->multi);
     pthread_mutex_lock(&m->lock);
     while (!j.done)
-        pthread_cond_wait(&m->done_cond, &m->lock);
+        pthread_cond_wait(&j.done_cond, &m->lock);
+    rc = (int)j.rc;
     pthread_mutex_unlock(&m->lock);
-    return (int)j.rc;
+    pthread_cond_destroy(&j.done_cond);
+    return rc;
 }
 
 void okta_agent_multi_attach(struct okta_agent_multi *m, struct okta_client *client)
@@ -143,11 +150,9 @@ struct okta_agent_multi *okta_agent_multi_start(void)
     curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTIONS);
     pthread_mutex_init(&m->lock, NULL);
-    pthread_cond_init(&m->done_cond, NULL);
     if (pthread_create(&m->thread, NULL, drive, m) != 0) {
         curl_multi_cleanup(m->multi);
         pthread_mutex_destroy(&m->lock);
-        pthread_cond_destroy(&m->done_cond);
         free(m);
         return NULL;
     }
@@ -165,6 +170,5 @@ void okta_agent_multi_stop(struct okta_agent_multi *m)
     pthread_join(m->thread, NULL);
     curl_multi_cleanup(m->multi);
     pthread_mutex_destroy(&m->lock);
-    pthread_cond_destroy(&m->done_cond);
     free(m);
 }

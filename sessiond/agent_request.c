@@ -11,8 +11,13 @@
 #include "okta/agent.h"
 #include "okta/secret.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /* A module writes its whole request at once; a peer that does not is not
@@ -29,10 +34,48 @@ struct request {
     char *body;
 };
 
+/* The APIs the module calls, and nothing else: the daemon holds the API
+ * token, so a request it carries is made with the token's authority.  A
+ * path is also refused if a client library or a proxy could read it as
+ * another one (dot segments, percent-escapes, an empty segment). */
+static bool path_allowed(const char *path)
+{
+    static const char *const prefixes[] = { "/api/v1/authn", "/api/v1/sessions" };
+    const char *p;
+    size_t i, n;
+
+    if (strcmp(path, "/api/v1/users/me") == 0)
+        return true;
+    if (strstr(path, "/.") != NULL || strstr(path, "//") != NULL || strchr(path, '%') != NULL)
+        return false;
+    for (p = path; *p != '\0'; p++) {
+        if (!isalnum((unsigned char)*p) && strchr("/-_.?=&", *p) == NULL)
+            return false;
+    }
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        n = strlen(prefixes[i]);
+        if (strncmp(path, prefixes[i], n) == 0 &&
+            (path[n] == '\0' || path[n] == '/' || path[n] == '?'))
+            return true;
+    }
+    return false;
+}
+
+/* X-Forwarded-For carries the client's address, which Okta's network
+ * zones and policies trust from a request made with an API token. */
+static bool forward_allowed(const char *forward)
+{
+    unsigned char addr[16];
+
+    return forward[0] == '\0' || inet_pton(AF_INET, forward, addr) == 1 ||
+           inet_pton(AF_INET6, forward, addr) == 1;
+}
+
 static int read_request(int fd, struct request *rq)
 {
     long deadline = okta_monotonic_ms() + REQUEST_READ_MS;
     struct okta_agent_request_head *h = &rq->head;
+    struct iovec iov[3];
 
     if (okta_agent_read_full(fd, h, sizeof(*h), deadline) != 0)
         return -1;
@@ -41,25 +84,31 @@ static int read_request(int fd, struct request *rq)
         h->retries > 10 || h->path_len == 0 || h->path_len > OKTA_AGENT_PATH_MAX ||
         h->forward_len > OKTA_AGENT_FORWARD_MAX || h->body_len > OKTA_AGENT_BODY_MAX)
         return -1;
-    if (okta_agent_read_full(fd, rq->path, h->path_len, deadline) != 0 ||
-        okta_agent_read_full(fd, rq->forward, h->forward_len, deadline) != 0)
+    /* The rest of the frame in one read where it has all arrived. */
+    if (h->body_len > 0 && (rq->body = malloc(h->body_len)) == NULL)
+        return -1;
+    iov[0] = (struct iovec){ rq->path, h->path_len };
+    iov[1] = (struct iovec){ rq->forward, h->forward_len };
+    iov[2] = (struct iovec){ rq->body, h->body_len };
+    if (okta_agent_readv_full(fd, iov, h->body_len > 0 ? 3 : 2, deadline) != 0)
         return -1;
     rq->path[h->path_len] = '\0';
     rq->forward[h->forward_len] = '\0';
     if (strlen(rq->path) != h->path_len || strlen(rq->forward) != h->forward_len)
         return -1;
-    if (h->body_len == 0)
-        return 0;
-    rq->body = malloc(h->body_len);
-    if (rq->body == NULL)
+    if (!path_allowed(rq->path) || !forward_allowed(rq->forward)) {
+        syslog(LOG_WARNING, "agent: refused a request outside the Okta APIs the module uses "
+               "(method %u)", (unsigned)h->method);
         return -1;
-    return okta_agent_read_full(fd, rq->body, h->body_len, deadline);
+    }
+    return 0;
 }
 
 static void write_answer(int fd, const struct okta_response *resp, const struct okta_result *res,
                          long deadline)
 {
     struct okta_agent_answer_head a;
+    struct iovec iov[2];
 
     memset(&a, 0, sizeof(a));
     a.magic = OKTA_AGENT_ANSWER_MAGIC;
@@ -77,8 +126,9 @@ static void write_answer(int fd, const struct okta_response *resp, const struct 
     memcpy(a.error_code, res->error_code, sizeof(a.error_code));
     memcpy(a.error_id, res->error_id, sizeof(a.error_id));
     memcpy(a.detail, res->detail, sizeof(a.detail));
-    if (okta_agent_write_full(fd, &a, sizeof(a), deadline) == 0 && a.body_len > 0)
-        okta_agent_write_full(fd, resp->body, a.body_len, deadline);
+    iov[0] = (struct iovec){ &a, sizeof(a) };
+    iov[1] = (struct iovec){ resp->body, a.body_len };
+    okta_agent_writev_full(fd, iov, a.body_len > 0 ? 2 : 1, deadline);
 }
 
 void okta_agent_refuse(int fd)

@@ -75,5 +75,10 @@ enum okta_agent_call okta_agent_request(struct okta_client *c, enum okta_method 
  * 0 on success, -1 on error, timeout or end of stream. */
 int okta_agent_read_full(int fd, void *buf, size_t n, long deadline_ms);
 int okta_agent_write_full(int fd, const void *buf, size_t n, long deadline_ms);
+/* The same for n pieces, in one message where the socket allows (iov is
+ * consumed; empty pieces are skipped). */
+struct iovec;
+int okta_agent_readv_full(int fd, struct iovec *iov, int n, long deadline_ms);
+int okta_agent_writev_full(int fd, struct iovec *iov, int n, long deadline_ms);
 
 #endif

@@ -7,10 +7,41 @@
 
 #include "sessiond/agent.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <syslog.h>
 #include <unistd.h>
+
+/*
+ * Linked with -Wl,--wrap=pthread_create: the agent's own thread starts come
+ * here.  OKTA_TEST_THREADS=N lets the first N succeed and fails the rest
+ * with EAGAIN, as a host out of threads or memory would.
+ */
+int __real_pthread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+int __wrap_pthread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+
+int __wrap_pthread_create(pthread_t *tid, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg)
+{
+    /* Single-threaded until the agent has started its first two threads,
+     * and afterwards only the accepting thread starts workers. */
+    static long left = -2;
+
+    if (left == -2) {
+        const char *v = getenv("OKTA_TEST_THREADS");
+        left = v != NULL ? strtol(v, NULL, 10) : -1;
+    }
+    if (left == 0)
+        return EAGAIN;
+    if (left > 0)
+        left--;
+    return __real_pthread_create(tid, attr, fn, arg);
+}
 
 int main(int argc, char **argv)
 {

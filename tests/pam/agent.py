@@ -28,11 +28,14 @@ class AgentDaemon:
         self.log_file = log_file
         self.proc = None
 
-    def start(self, timeout=10):
+    def start(self, timeout=10, threads=None):
+        """threads=N: the daemon can start N threads of its own, no more."""
         with open(self.log_file, "a"):
             pass
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
                "LD_PRELOAD": SYSLOG_SHIM, "SYSLOG_CAPTURE_FILE": self.log_file}
+        if threads is not None:
+            env["OKTA_TEST_THREADS"] = str(threads)
         for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if name in os.environ:
                 env[name] = os.environ[name]

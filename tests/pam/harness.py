@@ -317,7 +317,10 @@ class PamTestCase(unittest.TestCase):
         self.config.update({"org_url": fake.url, "api_token_file": self.api_token_file,
                             "ca_file": fake.ca_file, "token_source": self.token_source,
                             # The registry of logins: never the machine's.
-                            "state_dir": os.path.join(self.dir, "state")})
+                            "state_dir": os.path.join(self.dir, "state"),
+                            # Nor its okta-sessiond: a daemon serving the
+                            # default socket would carry every test's requests.
+                            "agent_socket": os.path.join(self.dir, "agent", "agent.sock")})
         self.secrets = {fake.api_token} | set(PASSWORDS.values())
         self._run_count = 0
 

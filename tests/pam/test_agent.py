@@ -50,13 +50,32 @@ class AgentPaths(PamTestCase):
             self.daemon.stop()
         super().tearDown()
 
-    def start_daemon(self, **conf):
+    def start_daemon(self, threads=None, **conf):
         """The daemon reads a configuration of its own (with the API token)."""
         config = dict(self.config, agent_socket=self.agent_socket, **conf)
         self.write_private(self.daemon_config, self.config_text(config))
         log = os.path.join(self.dir, "agent-syslog")
-        self.daemon = AgentDaemon(self.daemon_config, log).start()
+        self.daemon = AgentDaemon(self.daemon_config, log).start(threads=threads)
         return self.daemon
+
+    def raw_request(self, path, forward=b"", method=0, body=b""):
+        """One frame as root, as the module writes it; the answer's
+        disposition (1 sent, 2 refused) and HTTP status."""
+        head = struct.pack("=8I", 0x4f4b5131, method, 0, 3000, 0, len(path), len(forward),
+                           len(body))
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(self.agent_socket)
+            s.sendall(head + path + forward + body)
+            answer = b""
+            while len(answer) < 16:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        magic, disposition, _status, http_status = struct.unpack("=3Ii", answer[:16])
+        self.assertEqual(magic, 0x4f4b4131)
+        return disposition, http_status
 
     def stop_daemon(self):
         rc, err = self.daemon.stop()
@@ -335,6 +354,107 @@ class AgentPaths(PamTestCase):
         self.daemon = None
 
     # ---- the socket ----------------------------------------------------------
+
+    def test_only_the_apis_the_module_uses_are_carried(self):
+        """The daemon holds the API token: a root process cannot make it an
+        admin API client, whatever path it writes."""
+        self.start_daemon()
+        # A path the module uses goes to Okta (a session that does not exist).
+        self.assertEqual(self.raw_request(b"/api/v1/sessions/102nosuchsession"), (1, 404))
+        refused = [
+            (b"/api/v1/users/00u1nobody", b""),
+            (b"/api/v1/users/00u1nobody/lifecycle/deactivate", b""),
+            (b"/api/v1/authn/../users/00u1nobody", b""),
+            (b"/api/v1/sessions/./../../api/v1/users", b""),
+            (b"/api/v1/sessions%2f..%2fusers", b""),
+            (b"/api/v1/sessionsX", b""),
+            (b"//evil.example/api/v1/sessions", b""),
+            (b"/api/v1/sessions/x y", b""),
+            (b"/api/v1/authn", b"1.2.3.4, 5.6.7.8"),
+            (b"/api/v1/authn", b"client.example.com"),
+        ]
+        for path, forward in refused:
+            with self.subTest(path=path, forward=forward):
+                self.assertEqual(self.raw_request(path, forward, method=1, body=b"{}"), (2, 0))
+        self.assertEqual([(q.method, q.path) for q in self.fake.requests],
+                         [("GET", "/api/v1/sessions/102nosuchsession")])
+        self.assertTrue(wait_for(lambda: sum("refused a request outside the Okta APIs" in
+                                             line.message for line in self.daemon.log)
+                                 == len(refused), timeout=5),
+                        [line.message for line in self.daemon.log])
+        # Nothing of the refused paths is logged (a path can hold a session id).
+        self.assertFalse([line.message for line in self.daemon.log if "nobody" in line.message])
+        self.stop_daemon()
+
+    def test_a_request_without_a_thread_is_refused_at_once(self):
+        """A daemon that cannot start a worker refuses the request unsent,
+        rather than leaving it queued for a thread that never comes: auto
+        then logs in directly, and required fails at once, not after the
+        whole timeout."""
+        for mode, rc in (("auto", "PAM_SUCCESS"), ("required", "PAM_AUTHINFO_UNAVAIL")):
+            with self.subTest(agent=mode):
+                self.fake.clear_requests()
+                self.start_daemon(threads=2)   # the multi and accepting threads only
+                conf = self.module_conf(mode, timeout="10")
+                r = self.run("authenticate", answers=self.credentials(), conf=conf)
+                self.assertRc(r, "authenticate", rc)
+                self.assertLess(r.call("authenticate")["ms"], 5000)
+                if mode == "auto":
+                    self.assertRequests(r, [("POST", "/api/v1/authn", 200),
+                                            ("POST", "/api/v1/sessions", 200)])
+                else:
+                    self.assertNoRequests(r)
+                self.assertTrue(any("no thread for a request" in line.message
+                                    for line in self.daemon.log),
+                                [line.message for line in self.daemon.log])
+                self.stop_daemon()
+
+    def test_a_swamped_daemon_is_waited_for_under_required(self):
+        """A full listen backlog refuses connects with EAGAIN.  With required
+        the module keeps trying within its timeout and logs in once the
+        daemon catches up; with auto it goes to Okta itself at once."""
+        self.start_daemon()
+        self.daemon.signal(signal.SIGSTOP)
+        fillers = []
+        try:
+            while True:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.setblocking(False)
+                try:
+                    s.connect(self.agent_socket)
+                except BlockingIOError:
+                    s.close()
+                    break
+                fillers.append(s)
+                self.assertLess(len(fillers), 10000)
+
+            r = self.run("authenticate", answers=self.credentials(),
+                         conf=self.module_conf("auto", timeout="10"))
+            self.assertRc(r, "authenticate", "PAM_SUCCESS")
+            self.assertLess(r.call("authenticate")["ms"], 3000)
+            self.assertRequests(r, [("POST", "/api/v1/authn", 200),
+                                    ("POST", "/api/v1/sessions", 200)])
+            self.fake.clear_requests()
+
+            def catch_up():
+                for f in fillers:
+                    f.close()
+                self.daemon.signal(signal.SIGCONT)
+
+            timer = threading.Timer(1.5, catch_up)
+            timer.start()
+            r = self.run("authenticate", answers=self.credentials(),
+                         conf=self.module_conf("required", timeout="10"))
+            timer.join()
+        finally:
+            for f in fillers:
+                f.close()
+            self.daemon.signal(signal.SIGCONT)
+        self.assertRc(r, "authenticate", "PAM_SUCCESS")
+        self.assertGreaterEqual(r.call("authenticate")["ms"], 1400)
+        self.assertRequests(r, [("POST", "/api/v1/authn", 200),
+                                ("POST", "/api/v1/sessions", 200)])
+        self.stop_daemon()
 
     def test_socket_is_root_only(self):
         self.start_daemon()
