@@ -18,6 +18,11 @@ packages="build-essential autoconf automake libtool pkg-config
   valgrind clang libclang-rt-14-dev
   curl ca-certificates gnuplot-nox cppcheck gdb nginx-light
   libsystemd-dev"
+# okta-sessiond's logind test boots a container (tests/logind).  Without
+# recommends: libnss-mymachines would edit /etc/nsswitch.conf.  It needs the
+# systemd of its own version, which apt may upgrade to.
+# pam_systemd registers the container's SSH logins with logind.
+packages="$packages systemd-container libpam-systemd"
 # Man page lint, and the Debian package and its lint.
 packages="$packages mandoc debhelper dpkg-dev fakeroot lintian"
 missing=""

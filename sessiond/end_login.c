@@ -1,7 +1,8 @@
 /*
  * Ending a revoked login (DESIGN section 10).  logind's TerminateSession
  * when the record has a logind session and logind runs: it ends every
- * process of the session, detached ones included.  Otherwise SIGTERM to
+ * process of the session, detached ones included, and after revoke_grace
+ * KillSession sends SIGKILL to what ignored SIGTERM.  Otherwise SIGTERM to
  * the leader (sshd's monitor forwards it and runs close_session), and
  * after revoke_grace SIGKILL to the leader and its descendants.
  *
@@ -204,13 +205,19 @@ void sessiond_ending_free(struct sessiond_ending *e)
 int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_record *r,
                        struct sessiond_ending *e)
 {
-    if (r->logind_session != NULL && sessiond_logind_available() &&
-        sessiond_logind_terminate(r->logind_session, r->leader_pid) == 0) {
-        sessiond_log_record(LOG_NOTICE, "ended_by_logind", r, NULL);
-        return 0;
-    }
     e->procs = NULL;
     e->n = 0;
+    e->logind_session[0] = '\0';
+    if (r->logind_session != NULL && sessiond_logind_available() &&
+        strlen(r->logind_session) <= SESSIOND_LOGIND_ID_MAX &&
+        sessiond_logind_terminate(r->logind_session, r->leader_pid) == 0) {
+        sessiond_log_record(LOG_NOTICE, "ended_by_logind", r, NULL);
+        /* SIGTERM went to every process of the session: what ignores it
+         * gets SIGKILL after the grace, as by signals. */
+        memcpy(e->logind_session, r->logind_session, strlen(r->logind_session) + 1);
+        e->kill_at_ms = okta_monotonic_ms() + cfg->revoke_grace * 1000L;
+        return 1;
+    }
     if (!add_process(e, r->leader_pid, r->leader_start)) {
         /* Not the login's process any more: the next check ends the
          * session as an orphan. */
@@ -229,6 +236,10 @@ int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_re
 
 void sessiond_finish_ending(struct sessiond_ending *e)
 {
+    if (e->logind_session[0] != '\0') {
+        sessiond_logind_kill(e->logind_session);
+        return;
+    }
     /* A leader still alive may have started more processes since. */
     if (e->n > 0 && okta_process_running(e->procs[0].pid, e->procs[0].start))
         add_descendants(e, e->procs[0].pid);

@@ -6,7 +6,7 @@
  *   watch.c      the schedule: which record is due, the budget, back-off
  *   check.c      one record: what Okta says and what follows (the §10 table)
  *   end_login.c  ending a login: logind, or signals to the leader's tree
- *   logind.c     logind's TerminateSession (when built with libsystemd)
+ *   logind.c     logind's TerminateSession and KillSession (libsystemd)
  *   log.c        the daemon's syslog lines
  */
 #ifndef OKTA_SESSIOND_H
@@ -77,19 +77,24 @@ struct sessiond_process {
     int fd;
 };
 
-/* A login being ended by signals: the processes it had when it was
- * revoked, and when they get SIGKILL. */
+/* Longest logind session id a record may hold (lib/record.c). */
+#define SESSIOND_LOGIND_ID_MAX 64
+
+/* A login being ended: by signals, the processes it had when it was
+ * revoked; through logind, its session; and when they get SIGKILL. */
 struct sessiond_ending {
     char name[OKTA_RECORD_NAME_MAX];
     struct sessiond_process *procs;
     size_t n;
+    char logind_session[SESSIOND_LOGIND_ID_MAX + 1]; /* "" when by signals */
     long kill_at_ms;
     bool remove_record; /* the record must go once the login is ended */
 };
 
 /* Ends the login of r: logind's TerminateSession when the record has a
- * logind session and logind runs, else SIGTERM to the leader now and
- * (filled into *e) SIGKILL to it and its descendants at kill_at_ms.
+ * logind session and logind runs, else SIGTERM to the leader now; either
+ * way (filled into *e) SIGKILL at kill_at_ms to what is left: through
+ * logind to the session, else to the leader and its descendants.
  * Returns 1 when *e must be finished later, 0 when done, -1 on failure. */
 int sessiond_end_login(const struct okta_config *cfg, const struct okta_login_record *r,
                        struct sessiond_ending *e);
@@ -109,6 +114,9 @@ bool sessiond_logind_available(void);
 /* Asks logind to end session id after checking that pid belongs to it.
  * Returns 0 on success, -1 (logged) otherwise. */
 int sessiond_logind_terminate(const char *id, pid_t leader);
+/* SIGKILL, through logind, to every process left in session id if it is
+ * still closing (the session that was terminated, not a new one). */
+void sessiond_logind_kill(const char *id);
 
 /* ---- log.c ---------------------------------------------------------------- */
 
