@@ -3,7 +3,8 @@
  * (its cgroup), detached ones included, which signals to a process tree
  * cannot promise.  It sends SIGTERM and leaves a process that ignores it
  * to the scope's stop timeout (90 s by default): after revoke_grace,
- * KillSession sends SIGKILL to what is left.  Built with libsystemd's sd-bus when configure finds it:
+ * KillSession sends SIGKILL to what is left.  Built with libsystemd's
+ * sd-bus when configure finds it:
  * sd-bus is systemd's own client of its own interface, maintained with it;
  * a hand-written D-Bus exchange would be more code to get wrong for the
  * same call.  Without it, or without a running logind, the daemon uses
@@ -101,11 +102,14 @@ bool sessiond_logind_available(void)
 
 int sessiond_logind_terminate(const char *id, pid_t leader)
 {
+    (void)id;
+    (void)leader;
     return -1;
 }
 
 void sessiond_logind_kill(const char *id)
 {
+    (void)id;
 }
 
 #endif
