@@ -244,8 +244,11 @@ class LogindTestCase(unittest.TestCase):
                   'done' % pattern)
         out = {}
         for line in self.c.run(["sh", "-c", script]).stdout.splitlines():
-            pid, ppid, cgroup = line.split(" ", 2)
-            out[int(pid)] = (int(ppid), cgroup)
+            pid, ppid, cgroup = (line.split(" ", 2) + ["", ""])[:3]
+            # A process that ended between pgrep and reading its /proc
+            # files (as the revoked login's are meant to) is not there.
+            if pid.isdigit() and ppid.isdigit():
+                out[int(pid)] = (int(ppid), cgroup)
         return out
 
     def login(self, user, tag):
