@@ -51,6 +51,14 @@ def write(path, text, mode=0o600):
     os.chmod(path, mode)
 
 
+def wait_for_idle(limit_s, below=0.5):
+    """Waits until the one-minute load average is under BELOW (a machine
+    doing nothing else), at most LIMIT_S seconds."""
+    deadline = time.monotonic() + limit_s
+    while os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def proc_cpu_s(pid):
     """CPU time of a process, in seconds: the scheduler's nanosecond run
     time of each of its threads (/proc/PID/task/*/schedstat), where
@@ -220,7 +228,7 @@ class Bench:
                         wall, cpu, rss = self.measure(self.argv(v, url, fake.ca_file))
                         if i >= self.args.warmup:
                             samples[v].append((wall, cpu, rss))
-                agent_cpu.append((daemon.cpu_s() - daemon_before) * 1000)
+                agent_cpu.append((daemon.cpu_s() - daemon_before) * 1000 / self.args.runs)
             finally:
                 daemon.stop()
                 line.stop()
@@ -234,9 +242,11 @@ class Bench:
             o = out["variants"][v]
             o["round_trips"] = slope(self.args.rtts, o["wall_ms"])
         logins = self.args.runs * len(self.args.rtts)
-        out["agent_cpu_ms_per_login"] = sum(agent_cpu) / logins if logins else None
-        out["agent_cpu_ticks_note"] = ("the run time of the daemon's threads over all "
-                                       "measured runs divided by their %d logins, from "
+        out["agent_cpu_ms_per_login"] = statistics.mean(agent_cpu) if agent_cpu else None
+        out["agent_cpu_ms_per_login_by_rtt"] = agent_cpu
+        out["agent_cpu_ticks_note"] = ("the run time of the daemon's threads over the "
+                                       "measured runs at each round-trip time divided by "
+                                       "their logins, averaged over the %d logins, from "
                                        "/proc/PID/task/*/schedstat (nanoseconds)" % logins)
         return out
 
@@ -444,8 +454,11 @@ def markdown(r):
                   (ag["rss_anon_kib"] - pv["rss_anon_kib"]) / 1024, di["rss_anon_kib"] / 1024,
                   (di["rss_anon_kib"] - pv["rss_anon_kib"]) / 1024, pv["rss_file_kib"] / 1024,
                   ag["rss_file_kib"] / 1024, di["rss_file_kib"] / 1024),
-              "", "okta-sessiond's CPU per login through the agent: %.2f ms (%s)." % (
-                  rt["agent_cpu_ms_per_login"] or 0, rt["agent_cpu_ticks_note"])]
+              "", "okta-sessiond's CPU per login through the agent: %.2f ms (%s); by "
+              "round-trip time: %s." % (
+                  rt["agent_cpu_ms_per_login"] or 0, rt["agent_cpu_ticks_note"],
+                  ", ".join("%.2f ms at %.0f ms" % (c, t) for c, t in
+                            zip(rt.get("agent_cpu_ms_per_login_by_rtt", []), rt["rtt_ms"])))]
     c = r.get("concurrency")
     if c:
         lines += ["", "Concurrency: %d SSH-shaped logins (bench/login: the four PAM calls) "
@@ -525,6 +538,8 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=100)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--settle", type=float, default=300,
+                    help="seconds to wait at most for the load average to fall under 0.5")
     ap.add_argument("--parts", type=lambda s: set(s.split(",")),
                     default={"round-trips", "memory", "concurrency"},
                     help="which parts to run (comma-separated; default all three)")
@@ -533,10 +548,9 @@ def main():
         setattr(args, name, os.path.abspath(getattr(args, name)))
 
     # Run right after bench.py's hundred concurrent logins, the load average
-    # is theirs: let it settle first (at most two minutes).
-    deadline = time.monotonic() + 120
-    while os.getloadavg()[0] > max(2.0, os.cpu_count() or 1) and time.monotonic() < deadline:
-        time.sleep(5)
+    # is theirs: let it settle, so that the one recorded says whether the
+    # machine was idle (at most five minutes).
+    wait_for_idle(args.settle)
     work = subprocess.run(["mktemp", "-d", "/tmp/okta-agent-bench.XXXXXX"],
                           capture_output=True, text=True, check=True).stdout.strip()
     os.chmod(work, 0o700)

@@ -44,7 +44,7 @@ python3 -B bench/bench.py --login-bin bench/build/login --measure-bin bench/buil
 # concurrent logins through okta-sessiond's agent (bench/agent_bench.py).
 if [ -n "$quick" ]; then
     set -- --runs 2 --warmup 1 --rtts 0,20 --concurrent 10 --reps 1 --out "$out" \
-        --command "bench/run.sh --quick"
+        --settle 0 --command "bench/run.sh --quick"
 else
     set -- --out bench/results --command "bench/run.sh"
 fi
@@ -52,7 +52,7 @@ python3 -B bench/agent_bench.py --login-bin bench/build/login --measure-bin benc
     --floor-bin bench/build/floor "$@"
 # A real SSH login at those round-trip times (the e2e tests' private system).
 if [ -n "$quick" ]; then
-    set -- --runs 1 --warmup 1 --rtts 0,20 --out "$out" --command "bench/run.sh --quick"
+    set -- --runs 1 --warmup 1 --rtts 0,20 --out "$out" --settle 0 --command "bench/run.sh --quick"
 else
     set -- --out bench/results --command "bench/run.sh"
 fi
